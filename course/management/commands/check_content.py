@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from course.registry import load_module, module_folders
+
+
+class Command(BaseCommand):
+    help = "Validate course content; print one `path:line: message` per problem."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--content-dir", type=Path, help="Folder holding module folders.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        folders = module_folders(options.get("content_dir"))
+        if not folders:
+            raise CommandError("No module folders (a folder with a module.yaml) were found.")
+        count = 0
+        for folder in folders:
+            module = load_module(folder)
+            for problem in module.problems:
+                self.stdout.write(str(problem))
+                count += 1
+            if not module.problems:
+                self.stdout.write(
+                    f"{folder.name}: {len(module.lessons)} lessons, {len(module.quizzes)} quizzes, "
+                    f"{len(module.test.questions) if module.test else 0} test questions, "
+                    f"{len(module.labs)} labs: OK"
+                )
+        if count:
+            raise CommandError(f"{count} content problem{'s' if count != 1 else ''} found.")

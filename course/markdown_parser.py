@@ -1,0 +1,31 @@
+"""The one markdown-it configuration shared by rendering and validation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from markdown_it import MarkdownIt
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.container import container_plugin
+
+CALLOUT_KINDS = {
+    "principle": "Production Principle",
+    "monitoring": "Monitoring Tip",
+    "checklist": "Operational Checklist",
+    "note": "Note",
+}
+INTERNAL_SCHEMES = ("lesson:", "quiz:", "lab:", "test:")
+
+
+def callout_title(info: str) -> tuple[str, str]:
+    """Split a container's info string `kind Title words` into (kind, title)."""
+    kind, _, title = info.strip().partition(" ")
+    return kind, title.strip() or CALLOUT_KINDS.get(kind, "")
+
+
+def make_parser(highlight: Callable[[str, str, str], str] | None = None) -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "highlight": highlight}).enable("table")
+    md.use(anchors_plugin, min_level=2, max_level=3)
+    # Any `::: word` opens a callout; the validator reports unknown kinds with their line.
+    md.use(container_plugin, name="callout", validate=lambda params, *args: bool(params.strip()))
+    return md

@@ -1,0 +1,166 @@
+"""Markdown to safe HTML: highlighted code, callouts, internal links; cached by content hash.
+
+Rendering a lesson costs milliseconds while serving it from memory costs microseconds, so the
+sanitised HTML is kept per process, keyed by a hash of the markdown and the link targets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import nh3
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+from course.markdown_parser import INTERNAL_SCHEMES, callout_title, make_parser
+
+LinkResolver = Callable[[str], str | None]
+
+_ALLOWED_TAGS = {
+    "a", "abbr", "aside", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em",
+    "h2", "h3", "h4", "h5", "h6", "hr", "li", "ol", "p", "pre", "span", "strong", "table",
+    "tbody", "td", "th", "thead", "tr", "ul",
+}  # fmt: skip
+_ALLOWED_ATTRIBUTES = {
+    "*": {"class", "id"},
+    "a": {"href", "title"},
+    "aside": {"aria-label", "role"},
+    "pre": {"tabindex", "aria-label"},
+    "td": {"style"},
+    "th": {"style"},
+}
+_FORMATTER = HtmlFormatter(nowrap=True)
+
+
+@dataclass(frozen=True)
+class Heading:
+    id: str
+    text: str
+    level: int
+
+
+@dataclass(frozen=True)
+class Rendered:
+    html: str
+    headings: tuple[Heading, ...]
+
+
+def _highlight(code: str, lang: str, _attrs: str) -> str:
+    try:
+        lexer = get_lexer_by_name(lang or "text")
+    except ClassNotFound:
+        lexer = get_lexer_by_name("text")
+    label = html.escape(lang or "code")
+    body = highlight(code, lexer, _FORMATTER)
+    # tabindex lets keyboard users scroll wide code blocks.
+    return (
+        f'<pre class="highlight" tabindex="0" aria-label="{label} code">'
+        f'<code class="language-{label}">{body}</code></pre>\n'
+    )
+
+
+def _render_callout(
+    renderer: RendererHTML, tokens: Sequence[Token], idx: int, options: Any, env: Any
+) -> str:
+    token = tokens[idx]
+    if token.nesting == 1:
+        kind, title = callout_title(token.info)
+        kind_attr = html.escape(kind)
+        title_text = html.escape(title)
+        return (
+            f'<aside class="callout callout-{kind_attr}" role="note" aria-label="{title_text}">'
+            f'<p class="callout-title">{title_text}</p>\n'
+        )
+    return "</aside>\n"
+
+
+_PARSER = make_parser(_highlight)
+_PARSER.add_render_rule("container_callout_open", _render_callout)
+_PARSER.add_render_rule("container_callout_close", _render_callout)
+
+
+def _rewrite_links(tokens: Sequence[Token], resolve: LinkResolver) -> None:
+    for token in tokens:
+        for child in token.children or ():
+            if child.type != "link_open":
+                continue
+            href = str(child.attrs.get("href", ""))
+            if href.startswith(INTERNAL_SCHEMES):
+                child.attrs["href"] = resolve(href) or "#"
+
+
+def _headings(tokens: Sequence[Token]) -> tuple[Heading, ...]:
+    found = []
+    for index, token in enumerate(tokens):
+        if token.type == "heading_open" and token.tag == "h2":
+            text = tokens[index + 1].content if index + 1 < len(tokens) else ""
+            found.append(Heading(str(token.attrs.get("id", "")), text, 2))
+    return tuple(found)
+
+
+def sanitise(markup: str) -> str:
+    return nh3.clean(
+        markup,
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        link_rel="noopener noreferrer",
+        url_schemes={"http", "https", "mailto"},
+    )
+
+
+class _LRU:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict[str, Rendered] = OrderedDict()
+
+    def get(self, key: str) -> Rendered | None:
+        value = self.items.get(key)
+        if value is not None:
+            self.items.move_to_end(key)
+        return value
+
+    def put(self, key: str, value: Rendered) -> None:
+        self.items[key] = value
+        self.items.move_to_end(key)
+        while len(self.items) > self.size:
+            self.items.popitem(last=False)
+
+
+_cache = _LRU(256)
+
+
+def render_markdown(
+    text: str, resolve: LinkResolver | None = None, *, cache_key: str = ""
+) -> Rendered:
+    """Render and sanitise markdown; internal links (`lesson:slug`) go through `resolve`."""
+    key = hashlib.sha256(f"{cache_key}\0{text}".encode()).hexdigest()
+    cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    env: dict[str, Any] = {}
+    tokens = _PARSER.parse(text, env)
+    if resolve is not None:
+        _rewrite_links(tokens, resolve)
+    rendered = Rendered(
+        sanitise(_PARSER.renderer.render(tokens, _PARSER.options, env)), _headings(tokens)
+    )
+    _cache.put(key, rendered)
+    return rendered
+
+
+def render_inline(text: str) -> str:
+    """Inline markdown (question prompts, options): code spans and emphasis, no blocks."""
+    return sanitise(_PARSER.renderInline(text))
+
+
+def pygments_css() -> str:
+    return str(HtmlFormatter(style="default").get_style_defs(".highlight"))

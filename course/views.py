@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from course.access import get_module_or_404
+from course.links import resolver_for
+from course.models import LessonRead
+from course.progress import module_path, read_lessons
+from course.registry import get_modules
+from course.rendering import render_markdown
+
+logger = logging.getLogger(__name__)
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    modules = [(module, module_path(module, request.user)) for module in get_modules()]
+    return render(request, "course/home.html", {"modules": modules})
+
+
+@require_GET
+def lesson(request: HttpRequest, module: str, slug: str) -> HttpResponse:
+    mod = get_module_or_404(module)
+    item = mod.lesson(slug)
+    if item is None:
+        broken = mod.broken.get(slug)
+        if broken is None:
+            return render(
+                request, "404.html", {"message": f"There is no lesson '{slug}'."}, status=404
+            )
+        logger.error("broken lesson requested", extra={"path": broken.path, "slug": slug})
+        return render(
+            request, "course/lesson_broken.html", {"module": mod, "broken": broken}, status=500
+        )
+    rendered = render_markdown(item.body, resolver_for(mod), cache_key=f"{mod.slug}:{mod.version}")
+    previous, following = mod.neighbours(slug)
+    return render(
+        request,
+        "course/lesson.html",
+        {
+            "module": mod,
+            "lesson": item,
+            "rendered": rendered,
+            "previous": previous,
+            "next": following,
+            "quiz": mod.quizzes.get(slug),
+            "lab": mod.lab_for_lesson(slug),
+            "is_read": slug in read_lessons(request.user, mod),
+        },
+    )
+
+
+@require_POST
+@login_required
+def mark_read(request: HttpRequest, module: str, slug: str) -> HttpResponse:
+    mod = get_module_or_404(module)
+    if mod.lesson(slug) is None:
+        return render(request, "404.html", {"message": f"There is no lesson '{slug}'."}, status=404)
+    read = request.POST.get("read", "1") != "0"
+    if read:
+        LessonRead.objects.get_or_create(user=request.user, module=mod.slug, lesson=slug)
+    else:
+        LessonRead.objects.filter(user=request.user, module=mod.slug, lesson=slug).delete()
+    if request.htmx:
+        return render(
+            request,
+            "course/lesson.html#read-toggle",
+            {"module": mod, "lesson": mod.lesson(slug), "is_read": read},
+        )
+    return redirect("lesson", mod.slug, slug)

@@ -1,0 +1,57 @@
+"""Shared personas and helpers: a learner, an instructor (staff) and an anonymous visitor."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+REPO = Path(__file__).resolve().parent.parent
+SEED_DIR = REPO.parent / "shared" / "seed"
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def learner(db):
+    return get_user_model().objects.create_user("ada", password=PASSWORD)
+
+
+@pytest.fixture
+def other_learner(db):
+    return get_user_model().objects.create_user("grace", password=PASSWORD)
+
+
+@pytest.fixture
+def instructor(db):
+    return get_user_model().objects.create_user("ins", password=PASSWORD, is_staff=True)
+
+
+@pytest.fixture
+def learner_client(learner) -> Client:
+    client = Client()
+    client.force_login(learner)
+    return client
+
+
+@pytest.fixture
+def instructor_client(instructor) -> Client:
+    client = Client()
+    client.force_login(instructor)
+    return client
+
+
+@pytest.fixture
+def anon_client() -> Client:
+    return Client()
+
+
+def require_seed() -> Path:
+    """The seed lives beside the repo on team machines and in CI; skip elsewhere, never in CI."""
+    if SEED_DIR.is_dir():
+        return SEED_DIR
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true but the seed folder {SEED_DIR} is missing")
+    pytest.skip(f"seed folder {SEED_DIR} not present on this machine")
