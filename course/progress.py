@@ -117,3 +117,26 @@ def module_path(module: Module, user: AbstractBaseUser | AnonymousUser) -> list[
             )
         )
     return steps
+
+
+@dataclass(frozen=True)
+class ActivityLink:
+    """A line on "My progress" contributed by another app (e.g. a lab conversation)."""
+
+    section: str  # heading it is listed under, e.g. "Lab conversations"
+    title: str
+    url: str
+    detail: str = ""
+
+
+ActivityProvider = Callable[[AbstractBaseUser], list[ActivityLink]]
+_activity_providers: list[ActivityProvider] = []
+
+
+def register_activity(provider: ActivityProvider) -> None:
+    if provider not in _activity_providers:
+        _activity_providers.append(provider)
+
+
+def activity(user: AbstractBaseUser) -> list[ActivityLink]:
+    return [link for provider in _activity_providers for link in provider(user)]
