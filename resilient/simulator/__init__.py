@@ -1,5 +1,35 @@
-"""BRIEF FOR THE ENGINEER BUILDING THIS PACKAGE (replace this docstring when you implement it):
-the placeholders <<COMMON>> and <<CONTRACT>> in your task text stand for the files
-/tmp/briefs/common.md (project rules: repo /work/main, venv /work/main/.venv, commit rules, standards)
-and /tmp/briefs/resilient_contract.md (the simulator + client API contract). Read both now.
+"""An Anthropic Messages API simulator with rate limits, prompt caching and fault plans.
+
+One engine, two adapters: an in-process httpx2 transport (``sim.transport()``) and an
+ASGI app (``sim.asgi_app()``, served by ``python -m resilient.simulator``). The fault
+plan grammar is documented in ``README.md`` beside this file.
 """
+
+from __future__ import annotations
+
+from resilient.simulator.engine import (
+    FAULT_KEY_HEADER,
+    FAULTS_HEADER,
+    SimulatedDrop,
+    Simulator,
+    SimulatorConfig,
+    SimulatorStats,
+)
+from resilient.simulator.plan import Outcome, PlanError, parse_plan
+from resilient.simulator.request import MessagesRequest, Responder
+from resilient.simulator.responders import echo_responder
+
+__all__ = [
+    "FAULTS_HEADER",
+    "FAULT_KEY_HEADER",
+    "MessagesRequest",
+    "Outcome",
+    "PlanError",
+    "Responder",
+    "SimulatedDrop",
+    "Simulator",
+    "SimulatorConfig",
+    "SimulatorStats",
+    "echo_responder",
+    "parse_plan",
+]
