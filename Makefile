@@ -18,6 +18,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo ""
 	@echo "  Production Patterns course: http://$(HOST):$(PORT)/"
 	@echo "  Learners: open the URL and choose 'Sign up'."

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from course.rendering import render_inline, render_markdown, sanitise
+
+
+def test_it_highlights_python_code_blocks():
+    html = render_markdown(
+        "```python\nimport anthropic\nclient = anthropic.Anthropic()\n```\n"
+    ).html
+    assert '<pre class="highlight"' in html
+    assert '<span class="kn">import</span>' in html  # keyword token, so colours apply
+
+
+def test_it_renders_callouts_as_labelled_asides():
+    html = render_markdown("::: monitoring Monitoring Tip\nWatch p95.\n:::\n").html
+    assert (
+        '<aside class="callout callout-monitoring" role="note" aria-label="Monitoring Tip">' in html
+    )
+    assert "Watch p95." in html
+
+
+def test_it_gives_h2_headings_ids_for_the_table_of_contents():
+    rendered = render_markdown("## Understanding the HTTP 429\n\ntext\n")
+    assert rendered.headings[0].text == "Understanding the HTTP 429"
+    assert f'id="{rendered.headings[0].id}"' in rendered.html
+
+
+def test_it_turns_internal_links_into_site_urls():
+    html = render_markdown("[next](lesson:second)", lambda href: f"/go/{href.split(':')[1]}/").html
+    assert 'href="/go/second/"' in html
+
+
+@pytest.mark.parametrize(
+    "evil",
+    [
+        "<script>alert('x')</script>",
+        '<img src=x onerror="alert(1)">',
+        "[click](javascript:alert(1))",
+        '<a href="#" onclick="steal()">x</a>',
+    ],
+)
+def test_it_never_lets_script_through(evil):
+    html = render_markdown(f"Before {evil} after").html
+    assert "<script" not in html and "<img" not in html
+    assert re.search(r"<[^>]+\son\w+=", html) is None  # no event-handler attribute on a tag
+    assert 'href="javascript:' not in html
+
+
+def test_the_sanitiser_strips_raw_html_dangers_as_a_second_line():
+    cleaned = sanitise('<p onclick="x()">hi<script>bad()</script><img src=x onerror=alert(1)></p>')
+    assert "script" not in cleaned and "onerror" not in cleaned and "onclick" not in cleaned
+    assert cleaned.startswith("<p>hi")
+
+
+def test_inline_markdown_keeps_code_spans_and_escapes_html():
+    assert render_inline("Use `retry-after` <b>now</b>") == (
+        "Use <code>retry-after</code> &lt;b&gt;now&lt;/b&gt;"
+    )
