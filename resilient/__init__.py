@@ -1,5 +1,85 @@
-"""BRIEF FOR THE ENGINEER BUILDING THIS PACKAGE (replace this docstring when you implement it):
-the placeholders <<COMMON>> and <<CONTRACT>> in your task text stand for the files
-/tmp/briefs/common.md (project rules: repo /work/main, venv /work/main/.venv, commit rules, standards)
-and /tmp/briefs/resilient_contract.md (the simulator + client API contract). Read both now.
+"""A resilient Anthropic client: every lesson of Module 8 applied to each call.
+
+Retry with jitter and `retry-after`, proactive pacing from rate-limit headers, budgets and cost
+accounting, prompt caching, timeouts, full restart of failed streams, error classification,
+graceful degradation, circuit breaking and correlation ids. See `docs/resilient-client.md`.
+No Django imports anywhere in this package.
 """
+
+from __future__ import annotations
+
+from resilient.batch import ItemResult, batch_map
+from resilient.breaker import CircuitBreaker
+from resilient.budget import Budget, BudgetKeys, BudgetLimits, BudgetStore, Cap, Spend
+from resilient.caching import cached_system
+from resilient.client import ResilientClient
+from resilient.errors import ResilientError, classify
+from resilient.events import (
+    Completed,
+    Degraded,
+    DegradedError,
+    Restart,
+    Retrying,
+    StreamEvent,
+    TextDelta,
+    Usage,
+    Wait,
+)
+from resilient.governor import BucketLimit, Cost, Governor, Limits, RateGovernor
+from resilient.policy import BATCH, INTERACTIVE, Policy, RetryPolicy, Timeouts
+from resilient.prices import DEFAULT_PRICES, ModelPrice, PriceTable, UnknownModelError
+from resilient.redis_governor import RedisGovernor
+from resilient.telemetry import (
+    AttemptRecord,
+    CallRecord,
+    MetricsHook,
+    correlation_id,
+    correlation_scope,
+    new_correlation_id,
+)
+
+__all__ = [
+    "BATCH",
+    "DEFAULT_PRICES",
+    "INTERACTIVE",
+    "AttemptRecord",
+    "BucketLimit",
+    "Budget",
+    "BudgetKeys",
+    "BudgetLimits",
+    "BudgetStore",
+    "CallRecord",
+    "Cap",
+    "CircuitBreaker",
+    "Completed",
+    "Cost",
+    "Degraded",
+    "DegradedError",
+    "Governor",
+    "ItemResult",
+    "Limits",
+    "MetricsHook",
+    "ModelPrice",
+    "Policy",
+    "PriceTable",
+    "RateGovernor",
+    "RedisGovernor",
+    "ResilientClient",
+    "ResilientError",
+    "Restart",
+    "RetryPolicy",
+    "Retrying",
+    "Spend",
+    "StreamEvent",
+    "TextDelta",
+    "Timeouts",
+    "UnknownModelError",
+    "Usage",
+    "Wait",
+    "batch_map",
+    "cached_system",
+    "classify",
+    "correlation_id",
+    "correlation_scope",
+    "new_correlation_id",
+]

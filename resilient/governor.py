@@ -1,0 +1,213 @@
+"""Proactive pacing: wait for capacity *before* sending, instead of collecting 429s.
+
+The API meters requests, input tokens and output tokens with token buckets that refill
+continuously (limit/60 per second). The governor keeps a client-side copy of those buckets:
+each request debits one request, its estimated input tokens and its `max_tokens` (the API
+reserves output by `max_tokens` and settles the difference at the end), waits when a bucket is
+short, and corrects itself from the `anthropic-ratelimit-*` headers and the real usage of every
+response. A concurrency limit bounds how many requests are in flight at once (lesson 3's
+semaphore). With no limits configured and no headers seen yet, nothing is paced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from resilient.ratelimit_headers import Dimension, RateLimitSnapshot
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+DIMENSIONS = ("requests", "input_tokens", "output_tokens")
+
+# Token "remaining" headers are rounded to the nearest thousand: the true value is at most this
+# much above the header, so correcting down to header + slack never undercounts what is left.
+TOKEN_ROUNDING_SLACK = 500.0
+
+
+@dataclass(frozen=True, slots=True)
+class BucketLimit:
+    capacity: float
+    refill_per_second: float
+
+    @classmethod
+    def per_minute(cls, limit: float) -> BucketLimit:
+        return cls(capacity=limit, refill_per_second=limit / 60.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    requests: BucketLimit | None = None
+    input_tokens: BucketLimit | None = None
+    output_tokens: BucketLimit | None = None
+
+    @classmethod
+    def per_minute(
+        cls, rpm: float | None = None, itpm: float | None = None, otpm: float | None = None
+    ) -> Limits:
+        return cls(
+            requests=BucketLimit.per_minute(rpm) if rpm else None,
+            input_tokens=BucketLimit.per_minute(itpm) if itpm else None,
+            output_tokens=BucketLimit.per_minute(otpm) if otpm else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Cost:
+    requests: float = 1.0
+    input_tokens: float = 0.0
+    output_tokens: float = 0.0
+
+    def get(self, dimension: str) -> float:
+        return float(getattr(self, dimension))
+
+
+@dataclass(slots=True)
+class Bucket:
+    capacity: float
+    rate: float
+    level: float
+    updated: float
+
+    def refill(self, now: float) -> None:
+        if now > self.updated:
+            self.level = min(self.capacity, self.level + (now - self.updated) * self.rate)
+            self.updated = now
+
+    def wait_for(self, amount: float) -> float:
+        """Seconds until `amount` fits (an amount above capacity waits for a full bucket)."""
+        need = min(amount, self.capacity) - self.level
+        if need <= 0:
+            return 0.0
+        return need / self.rate if self.rate > 0 else float("inf")
+
+
+def header_dimensions(snapshot: RateLimitSnapshot) -> dict[str, Dimension]:
+    found = {
+        "requests": snapshot.requests,
+        "input_tokens": snapshot.input_tokens,
+        "output_tokens": snapshot.output_tokens,
+    }
+    return {name: dim for name, dim in found.items() if dim is not None}
+
+
+def corrected_level(dimension: str, remaining: int) -> float:
+    return remaining + (TOKEN_ROUNDING_SLACK if dimension != "requests" else 0.0)
+
+
+class RateGovernor(Protocol):
+    """What the client needs from a governor (in memory or shared through Redis)."""
+
+    waited_total: float
+
+    async def acquire(self, cost: Cost) -> float:
+        """Wait for a concurrency slot and for capacity, debit `cost`; return seconds waited."""
+        ...
+
+    async def release(self) -> None:
+        """Give the concurrency slot back (always, also after a failure)."""
+        ...
+
+    async def observe(self, snapshot: RateLimitSnapshot) -> None:
+        """Learn limits / correct levels from a response's headers."""
+        ...
+
+    async def settle(self, reserved: Cost, actual: Cost) -> None:
+        """Replace the reservation by what the response really used."""
+        ...
+
+    async def penalize(self, delay: float) -> None:
+        """A 429 arrived anyway: nobody sends for `delay` seconds."""
+        ...
+
+
+class Governor:
+    """In-memory governor for one process. Waiters are served first come, first served."""
+
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        *,
+        concurrency: int | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._buckets: dict[str, Bucket] = {}
+        now = clock()
+        for name in DIMENSIONS:
+            limit = getattr(limits, name) if limits else None
+            if limit is not None:
+                self._buckets[name] = Bucket(
+                    limit.capacity, limit.refill_per_second, limit.capacity, now
+                )
+        self._semaphore = asyncio.Semaphore(concurrency) if concurrency else None
+        # One waiter at a time takes from the buckets, so a burst is served in arrival order
+        # and paced at the refill rate instead of racing.
+        self._lock = asyncio.Lock()
+        self._blocked_until = 0.0
+        self.waited_total = 0.0
+
+    def level(self, dimension: str) -> float | None:
+        bucket = self._buckets.get(dimension)
+        if bucket is None:
+            return None
+        bucket.refill(self._clock())
+        return bucket.level
+
+    def needed_wait(self, cost: Cost, now: float) -> float:
+        wait = max(0.0, self._blocked_until - now)
+        for name, bucket in self._buckets.items():
+            bucket.refill(now)
+            wait = max(wait, bucket.wait_for(cost.get(name)))
+        return wait
+
+    async def acquire(self, cost: Cost) -> float:
+        start = self._clock()
+        if self._semaphore is not None:
+            await self._semaphore.acquire()
+        try:
+            async with self._lock:
+                while (wait := self.needed_wait(cost, self._clock())) > 0:
+                    await self._sleep(wait)
+                for name, bucket in self._buckets.items():
+                    bucket.level -= min(cost.get(name), bucket.capacity)
+        except BaseException:
+            if self._semaphore is not None:
+                self._semaphore.release()
+            raise
+        waited = self._clock() - start
+        self.waited_total += waited
+        return waited
+
+    async def release(self) -> None:
+        if self._semaphore is not None:
+            self._semaphore.release()
+
+    async def observe(self, snapshot: RateLimitSnapshot) -> None:
+        now = self._clock()
+        for name, dim in header_dimensions(snapshot).items():
+            bucket = self._buckets.get(name)
+            if bucket is None or bucket.capacity != dim.limit:
+                level = float(dim.remaining) if bucket is None else bucket.level
+                bucket = Bucket(float(dim.limit), dim.limit / 60.0, level, now)
+                self._buckets[name] = bucket
+            bucket.refill(now)
+            # Lower only: our own debits are newer than the header, but another process
+            # sharing the organisation's limit shows up only here.
+            bucket.level = min(bucket.level, corrected_level(name, dim.remaining))
+
+    async def settle(self, reserved: Cost, actual: Cost) -> None:
+        now = self._clock()
+        for name, bucket in self._buckets.items():
+            bucket.refill(now)
+            delta = min(reserved.get(name), bucket.capacity) - actual.get(name)
+            bucket.level = min(bucket.capacity, bucket.level + delta)
+
+    async def penalize(self, delay: float) -> None:
+        self._blocked_until = max(self._blocked_until, self._clock() + delay)

@@ -1,0 +1,234 @@
+"""A governor whose buckets live in Redis, so every worker process shares one organisation's limit.
+
+Each bucket is a Redis hash (capacity, rate, level, ts) and every read-modify-write is one Lua
+script, so two processes can never both take the last tokens. Time comes from Redis `TIME`,
+one clock for all processes. The concurrency limit stays per process (an in-flight count in
+Redis would leak slots whenever a worker dies mid-request).
+
+If Redis cannot be reached the governor stops pacing and logs a warning instead of failing
+the call: the API's own 429 + `retry-after` remain as the backstop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import redis.asyncio as redis_asyncio
+from redis.exceptions import RedisError
+
+from resilient.governor import (
+    DIMENSIONS,
+    Cost,
+    Limits,
+    corrected_level,
+    header_dimensions,
+)
+from resilient.ratelimit_headers import RateLimitSnapshot
+
+log = logging.getLogger("resilient")
+
+_NOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local function num(x) return string.format('%.6f', x) end
+local function load(key)
+  local h = redis.call('HMGET', key, 'capacity', 'rate', 'level', 'ts')
+  local cap = tonumber(h[1])
+  if not cap then return nil end
+  local rate, level, ts = tonumber(h[2]), tonumber(h[3]), tonumber(h[4])
+  if now > ts then level = math.min(cap, level + (now - ts) * rate) end
+  return {cap = cap, rate = rate, level = level}
+end
+local function save(key, b, ttl)
+  redis.call('HSET', key, 'capacity', num(b.cap), 'rate', num(b.rate),
+             'level', num(b.level), 'ts', num(now))
+  redis.call('EXPIRE', key, ttl)
+end
+"""
+
+# KEYS: 3 bucket keys, blocked key. ARGV: 3 costs, ttl. Returns the wait in seconds ("0" = taken).
+_ACQUIRE = (
+    _NOW
+    + """
+local wait = 0
+local blocked = tonumber(redis.call('GET', KEYS[4]) or '0')
+if blocked > now then wait = blocked - now end
+local buckets = {}
+for i = 1, 3 do
+  local b = load(KEYS[i])
+  if b then
+    buckets[i] = b
+    local need = math.min(tonumber(ARGV[i]), b.cap) - b.level
+    if need > 0 then
+      local w = 3600
+      if b.rate > 0 then w = need / b.rate end
+      if w > wait then wait = w end
+    end
+  end
+end
+if wait > 0 then return num(wait) end
+for i = 1, 3 do
+  local b = buckets[i]
+  if b then
+    b.level = b.level - math.min(tonumber(ARGV[i]), b.cap)
+    save(KEYS[i], b, ARGV[4])
+  end
+end
+return '0'
+"""
+)
+
+# KEYS: 3 bucket keys. ARGV: per bucket (capacity, rate, level, mode), then ttl; an empty
+# capacity leaves that bucket alone. "init" creates a missing bucket at `level` and updates an
+# existing one's capacity; "observe" also lowers an existing level to `level` (never raises it);
+# "settle" adds `level` (a refund, or a negative correction) to an existing bucket only.
+_ADJUST = (
+    _NOW
+    + """
+local ttl = ARGV[13]
+for i = 1, 3 do
+  local base = (i - 1) * 4
+  local cap, rate, level, mode = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3], ARGV[base + 4]
+  if cap ~= '' then
+    cap, rate, level = tonumber(cap), tonumber(rate), tonumber(level)
+    local b = load(KEYS[i])
+    if not b then
+      if mode ~= 'settle' then save(KEYS[i], {cap = cap, rate = rate, level = level}, ttl) end
+    else
+      if mode == 'settle' then
+        b.level = math.min(b.cap, b.level + level)
+      else
+        b.cap, b.rate = cap, rate
+        if mode == 'observe' then b.level = math.min(b.level, level) end
+      end
+      save(KEYS[i], b, ttl)
+    end
+  end
+end
+return 1
+"""
+)
+
+_PENALIZE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local until_ = now + tonumber(ARGV[1])
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if until_ > current then
+  redis.call('SET', KEYS[1], string.format('%.6f', until_), 'EX', math.ceil(ARGV[1]) + 1)
+end
+return 1
+"""
+
+
+class RedisGovernor:
+    """Shared token buckets in Redis under `key_prefix` (one prefix per organisation/key)."""
+
+    def __init__(
+        self,
+        redis_url: str,
+        key_prefix: str = "resilient:governor",
+        *,
+        limits: Limits | None = None,
+        concurrency: int | None = None,
+        ttl_seconds: int = 3600,
+        socket_timeout: float = 2.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        client: redis_asyncio.Redis | None = None,
+    ) -> None:
+        # redis-py >= 8 defaults socket_timeout to 5 s; our commands are short, so say so.
+        self._redis = client or redis_asyncio.Redis.from_url(
+            redis_url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
+        )
+        self._keys = [f"{key_prefix}:{name}" for name in DIMENSIONS]
+        self._blocked_key = f"{key_prefix}:blocked"
+        self._limits = limits
+        self._ttl = ttl_seconds
+        self._sleep = sleep
+        self._semaphore = asyncio.Semaphore(concurrency) if concurrency else None
+        self._acquire = self._redis.register_script(_ACQUIRE)
+        self._adjust = self._redis.register_script(_ADJUST)
+        self._penalize = self._redis.register_script(_PENALIZE)
+        self._initialised = False
+        self.waited_total = 0.0
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()
+
+    async def _run(self, script: Any, keys: list[str], args: list[Any]) -> Any:
+        try:
+            return await script(keys=keys, args=args)
+        except (RedisError, OSError) as exc:
+            log.warning("redis governor unavailable, not pacing: %s", exc)
+            return None
+
+    async def _init(self) -> None:
+        if self._initialised:
+            return
+        self._initialised = True
+        if self._limits is None:
+            return
+        args: list[Any] = []
+        for name in DIMENSIONS:
+            limit = getattr(self._limits, name)
+            if limit is None:
+                args += ["", "", "", ""]
+            else:
+                args += [limit.capacity, limit.refill_per_second, limit.capacity, "init"]
+        await self._run(self._adjust, self._keys, [*args, self._ttl])
+
+    async def acquire(self, cost: Cost) -> float:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        if self._semaphore is not None:
+            await self._semaphore.acquire()
+        try:
+            await self._init()
+            args = [cost.get(name) for name in DIMENSIONS]
+            while True:
+                result = await self._run(
+                    self._acquire, [*self._keys, self._blocked_key], [*args, self._ttl]
+                )
+                wait = float(result) if result is not None else 0.0
+                if wait <= 0:
+                    break
+                # Waiters in other processes computed the same instant: spread them a little.
+                await self._sleep(wait * (1 + 0.05 * random.random()))
+        except BaseException:
+            if self._semaphore is not None:
+                self._semaphore.release()
+            raise
+        waited = loop.time() - start
+        self.waited_total += waited
+        return waited
+
+    async def release(self) -> None:
+        if self._semaphore is not None:
+            self._semaphore.release()
+
+    async def observe(self, snapshot: RateLimitSnapshot) -> None:
+        await self._init()
+        found = header_dimensions(snapshot)
+        args: list[Any] = []
+        for name in DIMENSIONS:
+            dim = found.get(name)
+            if dim is None:
+                args += ["", "", "", ""]
+            else:
+                level = corrected_level(name, dim.remaining)
+                args += [dim.limit, dim.limit / 60.0, level, "observe"]
+        await self._run(self._adjust, self._keys, [*args, self._ttl])
+
+    async def settle(self, reserved: Cost, actual: Cost) -> None:
+        args: list[Any] = []
+        for name in DIMENSIONS:
+            delta = reserved.get(name) - actual.get(name)
+            args += [0, 0, delta, "settle"] if delta else ["", "", "", ""]
+        await self._run(self._adjust, self._keys, [*args, self._ttl])
+
+    async def penalize(self, delay: float) -> None:
+        await self._run(self._penalize, [self._blocked_key], [delay])

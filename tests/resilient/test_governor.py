@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from resilient.governor import BucketLimit, Cost, Governor, Limits
+from resilient.ratelimit_headers import Dimension, RateLimitSnapshot
+
+
+class FakeTime:
+    """A clock that only moves when someone sleeps: pacing is exact and instant."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+def governor(t: FakeTime, limits: Limits | None = None, concurrency: int | None = None):
+    return Governor(limits, concurrency=concurrency, clock=t.clock, sleep=t.sleep)
+
+
+async def test_a_burst_is_paced_at_the_refill_rate_after_the_bucket_empties():
+    t = FakeTime()
+    gov = governor(t, Limits(requests=BucketLimit(capacity=5, refill_per_second=1.0)))
+    sent_at = []
+    waits = []
+
+    async def one():
+        asked = t.now
+        waited = await gov.acquire(Cost())
+        sent_at.append(t.now)
+        waits.append(waited)
+        assert waited == pytest.approx(t.now - asked)
+        await gov.release()
+
+    await asyncio.gather(*(one() for _ in range(10)))
+    assert sent_at == pytest.approx([0, 0, 0, 0, 0, 1, 2, 3, 4, 5])
+    assert gov.waited_total == pytest.approx(sum(waits)) and gov.waited_total > 0
+
+
+async def test_the_tightest_dimension_binds():
+    t = FakeTime()
+    limits = Limits.per_minute(rpm=600, itpm=6000)  # 100 input tokens per second
+    gov = governor(t, limits)
+    for _ in range(6):
+        await gov.acquire(Cost(1, 1000, 0))
+    assert t.now == 0.0  # the full bucket (6000) is a burst allowance
+    await gov.acquire(Cost(1, 1000, 0))
+    assert t.now == pytest.approx(10.0)
+
+
+async def test_without_limits_or_headers_nothing_waits():
+    t = FakeTime()
+    gov = governor(t)
+    for _ in range(100):
+        assert await gov.acquire(Cost(1, 10_000, 4096)) == 0.0
+    assert t.now == 0.0
+
+
+async def test_headers_seed_unknown_limits_and_only_ever_lower_the_level():
+    t = FakeTime()
+    gov = governor(t)
+    await gov.observe(RateLimitSnapshot(requests=Dimension(60, 2, 0.0)))
+    assert gov.level("requests") == 2
+    await gov.acquire(Cost())
+    await gov.acquire(Cost())
+    await gov.acquire(Cost())  # bucket empty: waits one refill (60/min = 1/s)
+    assert t.now == pytest.approx(1.0)
+    await gov.observe(RateLimitSnapshot(requests=Dimension(60, 50, 0.0)))  # stale, higher
+    assert gov.level("requests") == pytest.approx(0.0)
+    # Another process took tokens: the header is lower than our own count.
+    t.now += 30
+    await gov.observe(RateLimitSnapshot(input_tokens=Dimension(6000, 1000, 0.0)))
+    assert gov.level("input_tokens") == 1000  # new bucket starts at the header
+    await gov.observe(RateLimitSnapshot(input_tokens=Dimension(6000, 0, 0.0)))
+    # Token counts are rounded to the nearest thousand: up to 500 may still be there.
+    assert gov.level("input_tokens") == 500
+
+
+async def test_settle_refunds_unused_output_and_charges_underestimated_input():
+    t = FakeTime()
+    gov = governor(t, Limits.per_minute(itpm=60_000, otpm=60_000))
+    await gov.acquire(Cost(1, 1000, 4000))
+    await gov.settle(Cost(1, 1000, 4000), Cost(1, 1500, 300))
+    assert gov.level("output_tokens") == pytest.approx(60_000 - 300)
+    assert gov.level("input_tokens") == pytest.approx(60_000 - 1500)
+
+
+async def test_a_429_blocks_everyone_for_its_retry_after():
+    t = FakeTime()
+    gov = governor(t)
+    await gov.penalize(3.0)
+    waited = await gov.acquire(Cost())
+    assert waited == pytest.approx(3.0)
+
+
+async def test_the_concurrency_limit_holds_requests_in_flight():
+    t = FakeTime()
+    gov = governor(t, concurrency=2)
+    await gov.acquire(Cost())
+    await gov.acquire(Cost())
+    third = asyncio.create_task(gov.acquire(Cost()))
+    await asyncio.sleep(0)
+    assert not third.done()
+    await gov.release()
+    await asyncio.wait_for(third, 1)
+
+
+async def test_a_cancelled_waiter_gives_its_slot_back():
+    t = FakeTime()
+    gov = Governor(Limits(requests=BucketLimit(1, 0.001)), concurrency=1, clock=t.clock)
+    await gov.acquire(Cost())
+    await gov.release()
+    waiter = asyncio.create_task(gov.acquire(Cost()))  # real sleep of ~1000 s
+    await asyncio.sleep(0.01)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    gov2_slot = asyncio.create_task(gov._semaphore.acquire())
+    await asyncio.wait_for(gov2_slot, 1)
