@@ -103,10 +103,6 @@ class RateLimiter:
             if limit is not None
         }
 
-    @property
-    def enabled(self) -> bool:
-        return bool(self._buckets)
-
     def admit(self, input_tokens: int, max_tokens: int) -> tuple[Admission, int]:
         """Admit one request or say how long to wait; returns the output reservation."""
         now = self._clock()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
 from collections import OrderedDict
@@ -238,7 +239,9 @@ class Simulator:
                 f"This request would exceed your organization's rate limit of {admission.limit} "
                 f"{admission.limited_by} per minute. Please slow down and try again later."
             )
-            return self._error(429, request_id, message=message, retry_after=admission.retry_after)
+            # The API's retry-after is whole seconds, rounded up so that it is enough.
+            wait = math.ceil(admission.retry_after)
+            return self._error(429, request_id, message=message, retry_after=wait)
         self._cache.store(writes)
         try:
             text = self.responder(request)
