@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import threading
 from pathlib import Path
 
@@ -20,12 +21,18 @@ _cache: dict[Path, tuple[tuple[tuple[str, int, int], ...], Module]] = {}
 
 
 def _signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
-    entries = []
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            stat = path.stat()
-            entries.append((str(path), stat.st_mtime_ns, stat.st_size))
-    return tuple(entries)
+    """Every file's (path, mtime, size): cheap enough to check on each request (os.scandir)."""
+    entries: list[tuple[str, int, int]] = []
+    pending = [str(folder)]
+    while pending:
+        with os.scandir(pending.pop()) as scan:
+            for entry in scan:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                elif entry.is_file():
+                    stat = entry.stat()
+                    entries.append((entry.path, stat.st_mtime_ns, stat.st_size))
+    return tuple(sorted(entries))
 
 
 def _version(folder: Path) -> str:
@@ -166,8 +173,12 @@ def load_module(folder: Path) -> Module:
 
 
 def module_folders(content_dir: Path | None = None) -> list[Path]:
-    root = content_dir or Path(settings.CONTENT_DIR)
-    return sorted(path.parent for path in root.glob("*/module.yaml"))
+    root = Path(content_dir or settings.CONTENT_DIR)
+    with os.scandir(root) as scan:
+        folders = [
+            Path(e.path) for e in scan if e.is_dir() and os.path.isfile(f"{e.path}/module.yaml")
+        ]
+    return sorted(folders)
 
 
 def get_modules(content_dir: Path | None = None) -> list[Module]:
