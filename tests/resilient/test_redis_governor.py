@@ -1,0 +1,131 @@
+"""RedisGovernor: two processes share one limit through Redis at 127.0.0.1:6379."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+import redis
+
+from resilient.governor import BucketLimit, Cost, Limits
+from resilient.ratelimit_headers import Dimension, RateLimitSnapshot
+from resilient.redis_governor import RedisGovernor
+
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def redis_reachable() -> bool:
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture
+def prefix():
+    if not redis_reachable():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but no Redis at {REDIS_URL}")
+        pytest.skip(f"no Redis reachable at {REDIS_URL}: start one to run the shared-limit tests")
+    key = f"test:governor:{uuid.uuid4().hex}"
+    yield key
+    client = redis.Redis.from_url(REDIS_URL)
+    for name in client.scan_iter(f"{key}:*"):
+        client.delete(name)
+
+
+# 10 requests of burst, 100 per second after that.
+LIMITS = "Limits(requests=BucketLimit(capacity=10, refill_per_second=100))"
+WORKER = f"""
+import asyncio, sys, time
+from resilient.governor import BucketLimit, Cost, Limits
+from resilient.redis_governor import RedisGovernor
+
+async def main():
+    gov = RedisGovernor(sys.argv[1], sys.argv[2], limits={LIMITS})
+    print("ready", flush=True)
+    sys.stdin.readline()
+    start = time.monotonic()
+    for _ in range(60):
+        await gov.acquire(Cost())
+        await gov.release()
+    print(time.monotonic() - start, flush=True)
+    await gov.aclose()
+
+asyncio.run(main())
+"""
+
+
+def test_two_processes_share_one_limit(prefix):
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, REDIS_URL, prefix],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    try:
+        for p in procs:
+            assert p.stdout.readline().strip() == "ready"
+        started = time.monotonic()
+        for p in procs:
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        outputs = [p.communicate(timeout=30)[0] for p in procs]
+        elapsed = time.monotonic() - started
+    finally:
+        for p in procs:
+            p.kill()
+    assert all(p.returncode == 0 for p in procs), outputs
+    # 120 requests, 10 of burst, 100/s: one shared bucket needs >= 1.1 s. Two separate
+    # buckets would each need only 0.5 s.
+    assert elapsed >= 1.0, f"processes did not share the limit ({elapsed:.2f}s)"
+    assert elapsed < 10
+
+
+async def test_headers_lower_the_shared_level_and_settle_refunds(prefix):
+    gov = RedisGovernor(REDIS_URL, prefix, limits=Limits(output_tokens=BucketLimit(6000, 100)))
+    other = RedisGovernor(REDIS_URL, prefix)  # another worker, configured by nobody
+    try:
+        await gov.acquire(Cost(1, 0, 4000))
+        await gov.release()
+        await other.settle(Cost(1, 0, 4000), Cost(1, 0, 1000))  # 3000 unused, given back
+        started = time.monotonic()
+        assert await other.acquire(Cost(1, 0, 5000)) < 0.5
+        await other.release()
+        # Headers say the organisation has nothing left: everyone waits.
+        await gov.observe(RateLimitSnapshot(output_tokens=Dimension(6000, 0, 60.0)))
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.3):
+                await other.acquire(Cost(1, 0, 2000))
+        assert time.monotonic() - started < 5
+    finally:
+        await gov.aclose()
+        await other.aclose()
+
+
+async def test_a_penalty_blocks_every_process(prefix):
+    a = RedisGovernor(REDIS_URL, prefix)
+    b = RedisGovernor(REDIS_URL, prefix)
+    try:
+        await a.penalize(0.3)
+        started = time.monotonic()
+        await b.acquire(Cost())
+        assert time.monotonic() - started >= 0.25
+    finally:
+        await a.aclose()
+        await b.aclose()
+
+
+async def test_an_unreachable_redis_does_not_block_calls():
+    gov = RedisGovernor("redis://127.0.0.1:1/0", "nowhere", socket_timeout=0.2)
+    assert await gov.acquire(Cost()) < 1.0
+    await gov.release()
+    await gov.aclose()
