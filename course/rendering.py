@@ -11,7 +11,7 @@ import html
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import nh3
 from markdown_it.renderer import RendererHTML
@@ -24,6 +24,7 @@ from pygments.util import ClassNotFound
 from course.markdown_parser import INTERNAL_SCHEMES, callout_title, make_parser
 
 LinkResolver = Callable[[str], str | None]
+T = TypeVar("T")
 
 _ALLOWED_TAGS = {
     "a", "abbr", "aside", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em",
@@ -117,25 +118,27 @@ def sanitise(markup: str) -> str:
     )
 
 
-class _LRU:
+class LRU(Generic[T]):
+    """A small per-process least-recently-used cache."""
+
     def __init__(self, size: int) -> None:
         self.size = size
-        self.items: OrderedDict[str, Rendered] = OrderedDict()
+        self.items: OrderedDict[str, T] = OrderedDict()
 
-    def get(self, key: str) -> Rendered | None:
+    def get(self, key: str) -> T | None:
         value = self.items.get(key)
         if value is not None:
             self.items.move_to_end(key)
         return value
 
-    def put(self, key: str, value: Rendered) -> None:
+    def put(self, key: str, value: T) -> None:
         self.items[key] = value
         self.items.move_to_end(key)
         while len(self.items) > self.size:
             self.items.popitem(last=False)
 
 
-_cache = _LRU(256)
+_cache: LRU[Rendered] = LRU(256)
 
 
 def render_markdown(

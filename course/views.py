@@ -5,16 +5,19 @@ import logging
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
 from course.access import get_module_or_404
+from course.content import Lesson, Module
 from course.links import resolver_for
 from course.models import LessonRead
 from course.progress import module_path, read_lessons
 from course.registry import get_modules
-from course.rendering import render_markdown
+from course.rendering import LRU, render_markdown
 
 logger = logging.getLogger(__name__)
+_articles: LRU[str] = LRU(128)
 
 
 @require_GET
@@ -37,22 +40,38 @@ def lesson(request: HttpRequest, module: str, slug: str) -> HttpResponse:
         return render(
             request, "course/lesson_broken.html", {"module": mod, "broken": broken}, status=500
         )
-    rendered = render_markdown(item.body, resolver_for(mod), cache_key=f"{mod.slug}:{mod.version}")
-    previous, following = mod.neighbours(slug)
     return render(
         request,
         "course/lesson.html",
         {
             "module": mod,
             "lesson": item,
-            "rendered": rendered,
-            "previous": previous,
-            "next": following,
-            "quiz": mod.quizzes.get(slug),
-            "lab": mod.lab_for_lesson(slug),
+            "article": _article_html(mod, item),
             "is_read": slug in read_lessons(request.user, mod),
         },
     )
+
+
+def _article_html(module: Module, item: Lesson) -> str:
+    """The part of a lesson page that is the same for everyone, rendered once per version."""
+    key = f"{module.slug}:{module.version}:{item.slug}"
+    cached = _articles.get(key)
+    if cached is None:
+        previous, following = module.neighbours(item.slug)
+        cached = render_to_string(
+            "course/lesson.html#article",
+            {
+                "module": module,
+                "lesson": item,
+                "rendered": render_markdown(item.body, resolver_for(module), cache_key=key),
+                "previous": previous,
+                "next": following,
+                "quiz": module.quizzes.get(item.slug),
+                "lab": module.lab_for_lesson(item.slug),
+            },
+        )
+        _articles.put(key, cached)
+    return cached
 
 
 @require_POST
