@@ -1,0 +1,59 @@
+"""Who may see what: learners log in and come back where they were; analytics is for staff."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render, resolve_url
+from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect
+
+View = Callable[..., HttpResponse]
+
+
+def learner_required(page: str) -> Callable[[View], View]:
+    """Require a login; afterwards return to the named page (the quiz, not its POST endpoint).
+
+    An htmx request gets an HX-Redirect, since following a 302 inside the swap would paste the
+    login form into the question.
+    """
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.user.is_authenticated:
+                return view(request, *args, **kwargs)
+            back = reverse(page, kwargs=kwargs)
+            if getattr(request, "htmx", False):
+                login = resolve_url(settings.LOGIN_URL)
+                return HttpResponseClientRedirect(f"{login}?{urlencode({'next': back})}")
+            return redirect_to_login(back)
+
+        return wrapper
+
+    return decorator
+
+
+def staff_required(view: View) -> View:
+    """Anonymous visitors go to log in; logged-in non-staff get a 403 page that says why."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not request.user.is_staff:
+            return render(
+                request,
+                "403.html",
+                {"message": "Quiz analytics are for instructors (staff accounts)."},
+                status=403,
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapper
