@@ -60,11 +60,6 @@ class Outcome:
     # Seconds before the first content token (`slow_ttft`).
     delay: float = 0.0
 
-    @property
-    def is_http_error(self) -> bool:
-        """True when the attempt ends with an error status and no model work."""
-        return self.kind in ("status", "spend_cap")
-
     def __str__(self) -> str:
         if self.kind == "status":
             suffix = "" if self.retry_after is None else f":retry_after={_num(self.retry_after)}"
@@ -127,8 +122,12 @@ def _parse_item(item: str, position: int) -> tuple[Outcome, int]:
 
 
 def _parse_outcome(body: str, item: str, position: int) -> Outcome:
-    if body in ("ok", "spend_cap", "max_tokens"):
-        return Outcome(body, status=429 if body == "spend_cap" else 200)  # type: ignore[arg-type]
+    if body == "ok":
+        return OK
+    if body == "max_tokens":
+        return Outcome("max_tokens")
+    if body == "spend_cap":
+        return Outcome("spend_cap", status=429)
     if body.startswith("slow_ttft"):
         _, sep, value = body.partition("=")
         if not sep:
@@ -171,7 +170,11 @@ def _parse_at(match: re.Match[str], item: str, position: int) -> Outcome:
             known = ", ".join(sorted(STREAM_ERROR_TYPES))
             raise PlanError(item, position, f"unknown error type {chosen!r} (known: {known})")
         return Outcome("error", after=after, error_type=chosen)
-    return Outcome(kind, after=after)  # type: ignore[arg-type]
+    if kind == "drop":
+        return Outcome("drop", after=after)
+    if kind == "eof":
+        return Outcome("eof", after=after)
+    return Outcome("stall", after=after)
 
 
 def _seconds(text: str, item: str, position: int, name: str) -> float:

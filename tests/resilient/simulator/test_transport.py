@@ -178,8 +178,8 @@ async def test_non_streaming_faults_surface_as_sdk_errors(plan, expected):
 
 
 async def test_the_transport_really_streams():
-    # 20 tokens a second: the whole reply takes 0.55 s to produce.
-    sim, client = make(SimulatorConfig(tokens_per_second=20))
+    # 40 tokens a second: the whole reply takes 0.275 s to produce.
+    sim, client = make(SimulatorConfig(tokens_per_second=40))
     started = time.monotonic()
     produced_at_first_token = None
     async with client.messages.stream(model=MODEL, max_tokens=100, messages=USER) as stream:
@@ -190,7 +190,7 @@ async def test_the_transport_really_streams():
     total = time.monotonic() - started
     assert produced_at_first_token == 1
     assert sim.stats.output_tokens == len(PIECES)
-    assert first_token_at < 0.2 < 0.5 < total
+    assert first_token_at < 0.1 < 0.25 < total
 
 
 async def test_ttft_delays_only_the_first_token():
