@@ -12,6 +12,20 @@ from tests.conftest import require_seed
 
 SEED_FILE = "module-8-production-patterns.txt"
 
+# Where the seed names the API wrongly, the content follows the real API (anthropic 2.12).
+# Each correction is listed here so a reviewer sees exactly what differs from the seed.
+CORRECTED_PROMPTS = {
+    # There is no AsyncAnthropic.gather(); concurrency comes from asyncio.gather().
+    "Why is a Semaphore used when batch-processing with AsyncAnthropic.gather()?": (
+        "Why is a Semaphore used when batch-processing with `AsyncAnthropic` and `asyncio.gather()`?"
+    ),
+}
+CORRECTED_DEFINITIONS = {
+    "Output tokens",  # current models price output at 5x input, not "3-5x"
+    "Prompt caching",  # generally available now; no beta header
+    "stop_reason",  # also "tool_use" and "refusal"
+}
+
 
 @pytest.fixture(scope="module")
 def seed_lines() -> list[str]:
@@ -44,7 +58,7 @@ def test_every_seed_question_is_in_the_content_word_for_word(seed_lines, module)
         question = content.get(right)
         assert question is not None, f"no question has the explanation {right[:60]!r}"
         assert question.explanation_incorrect == wrong
-        assert question.prompt == prompt
+        assert question.prompt == CORRECTED_PROMPTS.get(prompt, prompt)
 
 
 def test_quizzes_follow_the_seed_three_per_lesson_and_fifteen_in_the_test(module):
@@ -67,7 +81,9 @@ def test_lessons_carry_the_seed_titles_hooks_and_key_concepts(seed_lines, module
         assert lesson.title in text and lesson.hook in text
         assert lesson.glossary, f"{lesson.slug} has no key concepts"
         for entry in lesson.glossary:
-            assert f"{entry.term}{entry.definition}" in text or entry.definition in text
+            assert entry.term in text
+            if entry.term not in CORRECTED_DEFINITIONS:
+                assert f"{entry.term}{entry.definition}" in text
 
 
 def test_every_lesson_has_its_callouts_and_formatted_code(module):

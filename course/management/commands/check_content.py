@@ -10,6 +10,8 @@ from course.registry import load_module, module_folders
 
 class Command(BaseCommand):
     help = "Validate course content; print one `path:line: message` per problem."
+    # Content is checked on its own, even while an unrelated part of the project is broken.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--content-dir", type=Path, help="Folder holding module folders.")
