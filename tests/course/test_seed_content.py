@@ -17,7 +17,8 @@ SEED_FILE = "module-8-production-patterns.txt"
 CORRECTED_PROMPTS = {
     # There is no AsyncAnthropic.gather(); concurrency comes from asyncio.gather().
     "Why is a Semaphore used when batch-processing with AsyncAnthropic.gather()?": (
-        "Why is a Semaphore used when batch-processing with `AsyncAnthropic` and `asyncio.gather()`?"
+        "Why is a Semaphore used when batch-processing with "
+        "`AsyncAnthropic` and `asyncio.gather()`?"
     ),
 }
 CORRECTED_DEFINITIONS = {
