@@ -52,7 +52,9 @@ def read_lessons(user: AbstractBaseUser | AnonymousUser, module: Module) -> set[
     if not user.is_authenticated:
         return set()
     return set(
-        LessonRead.objects.filter(user=user, module=module.slug).values_list("lesson", flat=True)
+        LessonRead.objects.filter(user_id=user.pk, module=module.slug).values_list(
+            "lesson", flat=True
+        )
     )
 
 

@@ -156,11 +156,11 @@ def load_module(folder: Path) -> Module:
                 )
 
     return Module(
-        slug=meta.get("slug", folder.name),
-        number=int(meta.get("number", 0)),
+        slug=str(meta.get("slug", folder.name)),
+        number=int(str(meta.get("number", 0))),
         title=str(meta.get("title", folder.name)),
         summary=str(meta.get("summary", "")),
-        pass_mark=int(meta.get("pass_mark", 80)),
+        pass_mark=int(str(meta.get("pass_mark", 80))),
         folder=folder.name,
         version=_version(folder),
         lessons=tuple(lessons),

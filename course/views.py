@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.middleware import HtmxDetails
 
 from course.access import get_module_or_404
 from course.content import Lesson, Module
@@ -17,6 +20,12 @@ from course.registry import get_modules
 from course.rendering import LRU, render_markdown
 
 logger = logging.getLogger(__name__)
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
 _articles: LRU[str] = LRU(128)
 
 
@@ -76,15 +85,16 @@ def _article_html(module: Module, item: Lesson) -> str:
 
 @require_POST
 @login_required
-def mark_read(request: HttpRequest, module: str, slug: str) -> HttpResponse:
+def mark_read(request: HtmxHttpRequest, module: str, slug: str) -> HttpResponse:
     mod = get_module_or_404(module)
     if mod.lesson(slug) is None:
         return render(request, "404.html", {"message": f"There is no lesson '{slug}'."}, status=404)
+    user = cast(User, request.user)  # login_required
     read = request.POST.get("read", "1") != "0"
     if read:
-        LessonRead.objects.get_or_create(user=request.user, module=mod.slug, lesson=slug)
+        LessonRead.objects.get_or_create(user=user, module=mod.slug, lesson=slug)
     else:
-        LessonRead.objects.filter(user=request.user, module=mod.slug, lesson=slug).delete()
+        LessonRead.objects.filter(user=user, module=mod.slug, lesson=slug).delete()
     if request.htmx:
         return render(
             request,
