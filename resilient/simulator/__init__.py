@@ -7,10 +7,10 @@ plan grammar is documented in ``README.md`` beside this file.
 
 from __future__ import annotations
 
+from resilient.simulator.body import SimulatedDrop
 from resilient.simulator.engine import (
     FAULT_KEY_HEADER,
     FAULTS_HEADER,
-    SimulatedDrop,
     Simulator,
     SimulatorConfig,
     SimulatorStats,

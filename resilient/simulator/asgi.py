@@ -18,7 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
-from resilient.simulator.engine import SimulatedDrop
+from resilient.simulator.body import SimulatedDrop
 
 if TYPE_CHECKING:
     from resilient.simulator.engine import Simulator

@@ -14,26 +14,33 @@ import math
 import random
 import time
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import httpx2
 
 from resilient.simulator import wire
+from resilient.simulator.body import (
+    EndState,
+    ResponseBody,
+    SimResponse,
+    SimulatedDrop,
+    chunks,
+    dropped,
+)
 from resilient.simulator.buckets import RateLimiter
-from resilient.simulator.cache import CacheUsage, PromptCache
+from resilient.simulator.cache import PromptCache
 from resilient.simulator.plan import OK, Outcome, PlanError, parse_plan
+from resilient.simulator.reply import Reply, reply_pieces, stream_error_message
 from resilient.simulator.request import (
     InvalidRequest,
-    MessagesRequest,
     Responder,
     messages_request,
     parse_body,
     prompt_blocks,
 )
 from resilient.simulator.responders import echo_responder
-from resilient.simulator.tokens import split_stream_tokens
 
 log = logging.getLogger("resilient.simulator")
 
@@ -71,13 +78,6 @@ class SimulatorStats:
     faults: dict[str, int] = field(default_factory=dict)  # injected outcome -> count
 
 
-EndState = Literal["completed", "ended", "cancelled"]
-
-
-class SimulatedDrop(Exception):
-    """Raised from a body to make the adapter cut the connection mid-response."""
-
-
 @dataclass
 class _Exchange:
     """Book-keeping for one admitted message, from admission until its body ends."""
@@ -85,48 +85,6 @@ class _Exchange:
     reserved_output: int
     state: Literal["open"] | EndState = "open"
     delivered: int = 0
-
-
-class ResponseBody:
-    """An async iterator of body chunks; ``aclose()`` before the end cancels the producer."""
-
-    def __init__(
-        self,
-        chunks: AsyncGenerator[bytes, None],
-        on_end: Callable[[EndState], None] | None = None,
-    ) -> None:
-        self._chunks = chunks
-        self._on_end = on_end
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self
-
-    async def __anext__(self) -> bytes:
-        try:
-            return await self._chunks.__anext__()
-        except (StopAsyncIteration, SimulatedDrop):
-            self._end("ended")
-            raise
-        except BaseException:
-            # A cancelled read (timeout, client gone) has finalised the producer.
-            self._end("cancelled")
-            raise
-
-    async def aclose(self) -> None:
-        self._end("cancelled")
-        await self._chunks.aclose()
-
-    def _end(self, state: EndState) -> None:
-        if self._on_end is not None:
-            on_end, self._on_end = self._on_end, None
-            on_end(state)
-
-
-@dataclass
-class SimResponse:
-    status: int
-    headers: wire.Headers
-    body: ResponseBody
 
 
 class _Cursor:
@@ -249,10 +207,10 @@ class Simulator:
             log.exception("simulator responder failed for %s", request_id)
             self._limiter.settle_output(reserved, 0)
             return self._error(500, request_id)
-        pieces, stop_reason = _reply_pieces(text, request.max_tokens, outcome)
+        pieces, stop_reason = reply_pieces(text, request.max_tokens, outcome)
         exchange = _Exchange(reserved_output=reserved)
         self.stats.in_flight += 1
-        reply = _Reply(
+        reply = Reply(
             message_id=self._new_id("msg_sim_"),
             request=request,
             pieces=pieces,
@@ -277,7 +235,7 @@ class Simulator:
 
     async def _whole_message(
         self,
-        reply: _Reply,
+        reply: Reply,
         exchange: _Exchange,
         request_id: str,
         on_end: Callable[[EndState], None],
@@ -297,16 +255,16 @@ class Simulator:
         body = wire.dumps(reply.message())
         headers = self._headers(request_id, wire.JSON)
         if outcome.kind == "drop":
-            return self._respond(200, headers, ResponseBody(_dropped(), on_end))
+            return self._respond(200, headers, ResponseBody(dropped(), on_end))
         if outcome.kind == "eof":
             # The connection closes cleanly half way through the JSON.
             half = body[: len(body) // 2]
-            return self._respond(200, headers, ResponseBody(_chunks(half), on_end))
+            return self._respond(200, headers, ResponseBody(chunks(half), on_end))
         self._end(exchange, "completed")
         headers.append(("content-length", str(len(body))))
-        return self._respond(200, headers, ResponseBody(_chunks(body)))
+        return self._respond(200, headers, ResponseBody(chunks(body)))
 
-    async def _events(self, reply: _Reply, exchange: _Exchange) -> AsyncGenerator[bytes, None]:
+    async def _events(self, reply: Reply, exchange: _Exchange) -> AsyncGenerator[bytes, None]:
         """The SSE event sequence of one streamed message, paced and faulted."""
         outcome = reply.outcome
         yield wire.message_start(reply.start_message())
@@ -334,7 +292,7 @@ class Simulator:
         if outcome.kind == "drop":
             raise SimulatedDrop(f"{reply.message_id}: {outcome}")
         if outcome.kind == "error":
-            yield wire.error_event(outcome.error_type, _stream_error_message(outcome.error_type))
+            yield wire.error_event(outcome.error_type, stream_error_message(outcome.error_type))
             return
         if outcome.kind == "eof":
             return
@@ -374,7 +332,7 @@ class Simulator:
         payload = wire.dumps({"input_tokens": total})
         headers = self._headers(request_id, wire.JSON)
         headers.append(("content-length", str(len(payload))))
-        return self._respond(200, headers, ResponseBody(_chunks(payload)))
+        return self._respond(200, headers, ResponseBody(chunks(payload)))
 
     def _error(
         self,
@@ -393,9 +351,7 @@ class Simulator:
         headers.append(("content-length", str(len(payload))))
         if retry_after is not None:
             headers.append(("retry-after", wire.retry_after_value(retry_after)))
-        if status == 529:
-            headers.append(("x-should-retry", "true"))
-        return self._respond(status, headers, ResponseBody(_chunks(payload)))
+        return self._respond(status, headers, ResponseBody(chunks(payload)))
 
     def _headers(self, request_id: str, content_type: str) -> wire.Headers:
         headers = [("content-type", content_type), ("request-id", request_id)]
@@ -410,63 +366,3 @@ class Simulator:
 
     def _new_id(self, prefix: str) -> str:
         return f"{prefix}{self._rng.getrandbits(96):024x}"
-
-
-@dataclass(frozen=True)
-class _Reply:
-    """Everything needed to render one admitted message."""
-
-    message_id: str
-    request: MessagesRequest
-    pieces: list[str]
-    stop_reason: str
-    outcome: Outcome
-    usage: CacheUsage
-
-    @property
-    def cut(self) -> int:
-        """Content tokens sent before the outcome strikes (all of them when it doesn't)."""
-        if self.outcome.kind in ("drop", "error", "eof", "stall"):
-            return min(self.outcome.after, len(self.pieces))
-        return len(self.pieces)
-
-    def usage_dict(self, output_tokens: int) -> dict[str, int]:
-        return wire.usage(
-            self.usage.input_tokens,
-            output_tokens,
-            self.usage.cache_creation_input_tokens,
-            self.usage.cache_read_input_tokens,
-        )
-
-    def start_message(self) -> dict[str, Any]:
-        # The API reports a token or so of output already in message_start.
-        return wire.message(self.message_id, self.request.model, None, None, self.usage_dict(1))
-
-    def message(self) -> dict[str, Any]:
-        text = "".join(self.pieces)
-        usage = self.usage_dict(len(self.pieces))
-        return wire.message(self.message_id, self.request.model, text, self.stop_reason, usage)
-
-
-def _reply_pieces(text: str, max_tokens: int, outcome: Outcome) -> tuple[list[str], str]:
-    pieces = split_stream_tokens(text)
-    if len(pieces) > max_tokens:
-        return pieces[:max_tokens], "max_tokens"
-    if outcome.kind == "max_tokens":
-        # The reply fits, so cut it half way to show a truncation the reader will notice.
-        return pieces[: max(1, len(pieces) // 2)], "max_tokens"
-    return pieces, "end_turn"
-
-
-def _stream_error_message(error_type: str) -> str:
-    return "Overloaded" if error_type == "overloaded_error" else f"Simulated {error_type}"
-
-
-async def _chunks(*chunks: bytes) -> AsyncGenerator[bytes, None]:
-    for chunk in chunks:
-        yield chunk
-
-
-async def _dropped() -> AsyncGenerator[bytes, None]:
-    raise SimulatedDrop("connection dropped before the body")
-    yield b""  # pragma: no cover - makes this an async generator

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import httpx2
 
-from resilient.simulator.engine import ResponseBody, SimulatedDrop
+from resilient.simulator.body import ResponseBody, SimulatedDrop
 
 if TYPE_CHECKING:
     from resilient.simulator.engine import Simulator
