@@ -8,13 +8,26 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render, resolve_url
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.middleware import HtmxDetails
 
 View = Callable[..., HttpResponse]
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def learner(request: HttpRequest) -> User:
+    """The logged-in learner of a view behind `learner_required` or `login_required`."""
+    if isinstance(request.user, AnonymousUser):
+        raise PermissionError("a learner view was reached without a login")
+    return request.user
 
 
 def learner_required(page: str) -> Callable[[View], View]:

@@ -5,11 +5,11 @@ from django.contrib import admin
 from quizzes.models import Answer, Attempt
 
 
-class AnswerInline(admin.TabularInline):
+class AnswerInline(admin.TabularInline[Answer, Attempt]):
     model = Answer
     extra = 0
     can_delete = False
-    fields = ["question_id", "option_id", "correct", "answered_at"]
+    fields = ("question_id", "option_id", "correct", "answered_at")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
@@ -17,7 +17,7 @@ class AnswerInline(admin.TabularInline):
 
 
 @admin.register(Attempt)
-class AttemptAdmin(admin.ModelAdmin):
+class AttemptAdmin(admin.ModelAdmin[Attempt]):
     list_display = ["id", "user", "module", "quiz", "score", "total", "passed", "finished_at"]
     list_filter = ["kind", "module", "quiz", "passed"]
     search_fields = ["user__username", "quiz"]

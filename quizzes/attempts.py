@@ -49,12 +49,12 @@ def quiz_slug(quiz: Quiz) -> str:
 
 
 def latest_attempt(user: AbstractBaseUser, module: Module, quiz: Quiz) -> Attempt | None:
-    return Attempt.objects.filter(user=user, module=module.slug, quiz=quiz_slug(quiz)).first()
+    return Attempt.objects.filter(user_id=user.pk, module=module.slug, quiz=quiz_slug(quiz)).first()
 
 
 def open_attempt(user: AbstractBaseUser, module: Module, quiz: Quiz) -> Attempt | None:
     return Attempt.objects.filter(
-        user=user, module=module.slug, quiz=quiz_slug(quiz), finished_at__isnull=True
+        user_id=user.pk, module=module.slug, quiz=quiz_slug(quiz), finished_at__isnull=True
     ).first()
 
 
@@ -66,7 +66,7 @@ def start_attempt(user: AbstractBaseUser, module: Module, quiz: Quiz) -> Attempt
     try:
         with transaction.atomic():
             return Attempt.objects.create(
-                user=user,
+                user_id=user.pk,
                 module=module.slug,
                 quiz=quiz_slug(quiz),
                 kind=Attempt.Kind.TEST if quiz.is_test else Attempt.Kind.QUIZ,

@@ -28,7 +28,9 @@ def summarise(finished: list[Attempt]) -> QuizSummary:
 def finished_attempts(user: AbstractBaseUser, module: Module) -> dict[str, list[Attempt]]:
     """The learner's finished attempts in a module, by quiz slug, newest first."""
     by_quiz: dict[str, list[Attempt]] = {}
-    attempts = Attempt.objects.filter(user=user, module=module.slug, finished_at__isnull=False)
+    attempts = Attempt.objects.filter(
+        user_id=user.pk, module=module.slug, finished_at__isnull=False
+    )
     for attempt in attempts.order_by("-finished_at", "-id"):
         by_quiz.setdefault(attempt.quiz, []).append(attempt)
     return by_quiz

@@ -18,7 +18,7 @@ from course.content import Lesson, Module, Quiz
 from course.progress import ActivityLink, activity, read_lessons
 from course.registry import get_modules
 from quizzes import analytics as module_analytics
-from quizzes.access import staff_required
+from quizzes.access import learner, staff_required
 from quizzes.charts import ScoreChart, ScorePoint, score_chart
 from quizzes.models import TEST_SLUG, Answer, Attempt
 from quizzes.progress import QuizSummary, finished_attempts, summarise
@@ -44,7 +44,7 @@ def _module_progress(user: AbstractBaseUser, module: Module) -> ModuleProgress:
         for a in reversed(tests)
     ]
     open_test = Attempt.objects.filter(
-        user=user, module=module.slug, quiz=TEST_SLUG, finished_at__isnull=True
+        user_id=user.pk, module=module.slug, quiz=TEST_SLUG, finished_at__isnull=True
     ).first()
     return ModuleProgress(
         module=module,
@@ -62,9 +62,10 @@ def _module_progress(user: AbstractBaseUser, module: Module) -> ModuleProgress:
 @require_GET
 @login_required
 def progress(request: HttpRequest) -> HttpResponse:
-    modules = [_module_progress(request.user, module) for module in get_modules()]
+    user = learner(request)
+    modules = [_module_progress(user, module) for module in get_modules()]
     sections: dict[str, list[ActivityLink]] = {}
-    for link in activity(request.user):
+    for link in activity(user):
         sections.setdefault(link.section, []).append(link)
     context: dict[str, Any] = {"modules": modules, "activity": sections}
     return render(request, "quizzes/progress.html", context)

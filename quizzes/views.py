@@ -7,14 +7,14 @@ import logging
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from course.access import get_module_or_404
 from course.content import Module, Quiz
-from quizzes.access import learner_required
+from quizzes.access import HtmxHttpRequest, learner, learner_required
 from quizzes.attempts import (
     AttemptClosed,
     AttemptError,
@@ -43,11 +43,11 @@ from quizzes.submission import (
 logger = logging.getLogger(__name__)
 
 
-def _form(request: HttpRequest) -> FormData:
+def _form(request: HtmxHttpRequest) -> FormData:
     return dict(request.POST.lists())
 
 
-def _log_rejection(request: HttpRequest, module: Module, quiz: str, problem: str) -> None:
+def _log_rejection(request: HtmxHttpRequest, module: Module, quiz: str, problem: str) -> None:
     fields = sorted(key for key in request.POST if key != "csrfmiddlewaretoken")
     logger.warning(
         "quiz submission rejected",
@@ -61,7 +61,7 @@ def _log_rejection(request: HttpRequest, module: Module, quiz: str, problem: str
     )
 
 
-def _missing(request: HttpRequest, module: Module, key: str, what: str) -> HttpResponse:
+def _missing(request: HtmxHttpRequest, module: Module, key: str, what: str) -> HttpResponse:
     """A quiz that does not exist is a 404; one whose file is broken says so (500)."""
     broken = module.broken.get(key)
     if broken is not None:
@@ -82,7 +82,7 @@ def _finished(user: Any, module: Module, quiz: Quiz) -> list[Attempt]:
     slug = TEST_SLUG if quiz.is_test else quiz.slug
     return list(
         Attempt.objects.filter(
-            user=user, module=module.slug, quiz=slug, finished_at__isnull=False
+            user_id=user.pk, module=module.slug, quiz=slug, finished_at__isnull=False
         ).order_by("-finished_at", "-id")
     )
 
@@ -91,7 +91,7 @@ def _finished(user: Any, module: Module, quiz: Quiz) -> list[Attempt]:
 
 
 def _quiz_context(
-    request: HttpRequest, module: Module, quiz: Quiz, attempt: Attempt | None
+    request: HtmxHttpRequest, module: Module, quiz: Quiz, attempt: Attempt | None
 ) -> dict[str, Any]:
     answers = answers_of(attempt) if attempt else {}
     questions = question_views(quiz, answers, reveal=True)
@@ -103,32 +103,34 @@ def _quiz_context(
         "attempt": attempt,
         "questions": questions,
         "answered_count": sum(1 for view in questions if view.verdict),
-        "summary": summarise(_finished(request.user, module, quiz)),
+        "summary": summarise(_finished(learner(request), module, quiz)),
         "quiz_url": reverse("quiz", args=[module.slug, quiz.slug]),
     }
 
 
 @require_http_methods(["GET", "POST"])
 @learner_required("quiz")
-def quiz(request: HttpRequest, module: str, slug: str) -> HttpResponse:
+def quiz(request: HtmxHttpRequest, module: str, slug: str) -> HttpResponse:
     mod = get_module_or_404(module)
     item = mod.quizzes.get(slug)
     if item is None:
         return _missing(request, mod, slug, "quiz")
     if request.method == "POST":
         return _answer(request, mod, item)
-    attempt = latest_attempt(request.user, mod, item)
+    attempt = latest_attempt(learner(request), mod, item)
     return render(request, "quizzes/quiz.html", _quiz_context(request, mod, item, attempt))
 
 
-def _answer(request: HttpRequest, module: Module, quiz: Quiz) -> HttpResponse:
+def _answer(request: HtmxHttpRequest, module: Module, quiz: Quiz) -> HttpResponse:
     data = _form(request)
     try:
         question, option_id = parse_quiz_answer(data, quiz)
     except BadSubmission as exc:
         return _quiz_rejected(request, module, quiz, exc.message, exc.question_id, exc.status)
     try:
-        attempt, _verdict = answer_quiz_question(request.user, module, quiz, question, option_id)
+        attempt, _verdict = answer_quiz_question(
+            learner(request), module, quiz, question, option_id
+        )
     except AttemptError as exc:
         return _quiz_rejected(request, module, quiz, exc.message, question.id, exc.status)
     if request.htmx:
@@ -140,10 +142,15 @@ def _answer(request: HttpRequest, module: Module, quiz: Quiz) -> HttpResponse:
 
 
 def _quiz_rejected(
-    request: HttpRequest, module: Module, quiz: Quiz, message: str, question_id: str, status: int
+    request: HtmxHttpRequest,
+    module: Module,
+    quiz: Quiz,
+    message: str,
+    question_id: str,
+    status: int,
 ) -> HttpResponse:
     _log_rejection(request, module, quiz.slug, message)
-    attempt = latest_attempt(request.user, module, quiz)
+    attempt = latest_attempt(learner(request), module, quiz)
     context = _quiz_context(request, module, quiz, attempt)
     posted = request.POST.get("option", "")
     views: list[QuestionView] = context["questions"]
@@ -162,24 +169,24 @@ def _quiz_rejected(
 
 @require_POST
 @learner_required("quiz")
-def quiz_retake(request: HttpRequest, module: str, slug: str) -> HttpResponse:
+def quiz_retake(request: HtmxHttpRequest, module: str, slug: str) -> HttpResponse:
     mod = get_module_or_404(module)
     item = mod.quizzes.get(slug)
     if item is None:
         return _missing(request, mod, slug, "quiz")
-    start_attempt(request.user, mod, item)
+    start_attempt(learner(request), mod, item)
     return redirect("quiz", mod.slug, item.slug)
 
 
 # --- The module test ------------------------------------------------------------------------
 
 
-def _test_or_missing(request: HttpRequest, module: Module) -> Quiz | HttpResponse:
+def _test_or_missing(request: HtmxHttpRequest, module: Module) -> Quiz | HttpResponse:
     return module.test if module.test is not None else _missing(request, module, "test", "test")
 
 
 def _test_page(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     module: Module,
     test: Quiz,
     attempt: Attempt | None,
@@ -192,7 +199,7 @@ def _test_page(
         "module": module,
         "test": test,
         "attempt": attempt,
-        "history": _finished(request.user, module, test),
+        "history": _finished(learner(request), module, test),
         "error": error,
     }
     if attempt is not None and not attempt.is_finished:
@@ -206,27 +213,27 @@ def _test_page(
 
 @require_GET
 @learner_required("module_test")
-def module_test(request: HttpRequest, module: str) -> HttpResponse:
+def module_test(request: HtmxHttpRequest, module: str) -> HttpResponse:
     mod = get_module_or_404(module)
     test = _test_or_missing(request, mod)
     if isinstance(test, HttpResponse):
         return test
-    return _test_page(request, mod, test, open_attempt(request.user, mod, test))
+    return _test_page(request, mod, test, open_attempt(learner(request), mod, test))
 
 
 @require_POST
 @learner_required("module_test")
-def module_test_start(request: HttpRequest, module: str) -> HttpResponse:
+def module_test_start(request: HtmxHttpRequest, module: str) -> HttpResponse:
     mod = get_module_or_404(module)
     test = _test_or_missing(request, mod)
     if isinstance(test, HttpResponse):
         return test
-    start_attempt(request.user, mod, test)
+    start_attempt(learner(request), mod, test)
     return redirect(f"{reverse('module_test', args=[mod.slug])}#test-form")
 
 
 def _test_rejected(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     module: Module,
     test: Quiz,
     data: FormData,
@@ -255,17 +262,17 @@ def _test_rejected(
 
 
 def _posted_attempt(
-    request: HttpRequest, module: Module, test: Quiz, data: FormData
+    request: HtmxHttpRequest, module: Module, test: Quiz, data: FormData
 ) -> tuple[Attempt | None, BadSubmission | AttemptError | None]:
     try:
-        return owned_attempt(request.user, parse_attempt_id(data), module, test), None
+        return owned_attempt(learner(request), parse_attempt_id(data), module, test), None
     except (BadSubmission, AttemptError) as exc:
         return None, exc
 
 
 @require_POST
 @learner_required("module_test")
-def module_test_save(request: HttpRequest, module: str) -> HttpResponse:
+def module_test_save(request: HtmxHttpRequest, module: str) -> HttpResponse:
     mod = get_module_or_404(module)
     test = _test_or_missing(request, mod)
     if isinstance(test, HttpResponse):
@@ -292,7 +299,7 @@ def module_test_save(request: HttpRequest, module: str) -> HttpResponse:
 
 @require_POST
 @learner_required("module_test")
-def module_test_submit(request: HttpRequest, module: str) -> HttpResponse:
+def module_test_submit(request: HtmxHttpRequest, module: str) -> HttpResponse:
     mod = get_module_or_404(module)
     test = _test_or_missing(request, mod)
     if isinstance(test, HttpResponse):
@@ -311,7 +318,7 @@ def module_test_submit(request: HttpRequest, module: str) -> HttpResponse:
 
 @require_GET
 @learner_required("module_test_result")
-def module_test_result(request: HttpRequest, module: str, attempt: int) -> HttpResponse:
+def module_test_result(request: HtmxHttpRequest, module: str, attempt: int) -> HttpResponse:
     mod = get_module_or_404(module)
     test = _test_or_missing(request, mod)
     if isinstance(test, HttpResponse):
