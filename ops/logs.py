@@ -1,0 +1,36 @@
+"""A logging filter that puts the current correlation id on every record.
+
+Configured on the console handler in `config/settings.py` (`LOGGING["filters"]`), so it sees
+every record that is written, from any logger. The `resilient` logger writes each attempt and
+call as a JSON string; the filter turns that string into fields, so each log line is one flat
+JSON object that can be searched by `correlation_id`, `request_id`, `attempt` and so on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from resilient.telemetry import correlation_id
+
+
+class CorrelationFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if (
+            record.name == "resilient"
+            and isinstance(record.msg, str)
+            and record.msg.startswith("{")
+            and not record.args
+        ):
+            try:
+                fields = json.loads(record.msg)
+            except ValueError:
+                fields = None
+            if isinstance(fields, dict):
+                record.msg = fields
+        if getattr(record, "correlation_id", None) is None:
+            from_msg = record.msg.get("correlation_id") if isinstance(record.msg, dict) else None
+            cid = from_msg or correlation_id()
+            if cid is not None:
+                record.correlation_id = cid
+        return True

@@ -1,0 +1,120 @@
+"""Operations pages: the staff dashboard and switch, `/metrics` and `/healthz`."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from ops import dashboard, health, process_metrics, switch, turn_metrics
+from ops.forms import SwitchForm
+from ops.models import CoachSwitch
+
+View = Callable[..., HttpResponse]
+
+
+def staff_only(view: View) -> View:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not request.user.is_staff:
+            return render(
+                request, "403.html", {"message": "The operations pages are for staff."}, status=403
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _page(request: HttpRequest, form: SwitchForm | None = None, status: int = 200) -> HttpResponse:
+    window = request.GET.get("window", "day")
+    if window not in dashboard.WINDOWS:
+        window = "day"
+    row = CoachSwitch.objects.filter(pk=switch.SINGLETON_PK).select_related("updated_by").first()
+    return render(
+        request,
+        "ops/dashboard.html",
+        {
+            "board": dashboard.build(timezone.now(), window),
+            "windows": dashboard.WINDOW_TITLES,
+            "switch_row": row,
+            "switch_form": form or SwitchForm.from_row(row),
+            "configured_model": settings.COACH_MODEL,
+            "api_key_set": bool(settings.ANTHROPIC_API_KEY),
+        },
+        status=status,
+    )
+
+
+@require_GET
+@staff_only
+@never_cache
+def ops_dashboard(request: HttpRequest) -> HttpResponse:
+    return _page(request)
+
+
+@require_POST
+@staff_only
+def coach_switch(request: HttpRequest) -> HttpResponse:
+    form = SwitchForm(request.POST)
+    if not form.is_valid():
+        return _page(request, form, status=400)
+    state = switch.save(
+        offline=form.cleaned_data["backend"] == CoachSwitch.Backend.OFFLINE,
+        model=form.cleaned_data["model_override"],
+        note=form.cleaned_data["note"],
+        user_id=request.user.pk,
+    )
+    what = "the offline coach" if state.offline else "the configured backend"
+    model = state.model or f"the configured model ({settings.COACH_MODEL})"
+    messages.success(request, f"From the next turn, coaches use {what} with {model}.")
+    return redirect("ops_dashboard")
+
+
+def _bearer_ok(request: HttpRequest) -> bool:
+    token = getattr(settings, "METRICS_TOKEN", None)
+    header = request.headers.get("Authorization", "")
+    if not token or not header.startswith("Bearer "):
+        return False
+    return hmac.compare_digest(header[len("Bearer ") :].strip().encode(), token.encode())
+
+
+@require_http_methods(["GET", "HEAD"])
+@never_cache
+def metrics(request: HttpRequest) -> HttpResponse:
+    if not (_bearer_ok(request) or (request.user.is_authenticated and request.user.is_staff)):
+        response = HttpResponse(
+            "Metrics need a staff login or the bearer token (METRICS_TOKEN).\n",
+            status=401 if not request.user.is_authenticated else 403,
+            content_type="text/plain",
+        )
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    now = timezone.now()
+    gauges = turn_metrics.Gauges(
+        running=turn_metrics.running_now(now),
+        cost_today_usd=float(dashboard.cost_today(now)),
+        budget_day_usd=float(settings.BUDGET_GLOBAL_DAY_USD),
+        alerts={a.rule.name: a.firing for a in dashboard.alert_states(now)},
+    )
+    body = process_metrics.exposition() + turn_metrics.exposition(gauges)
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
+
+
+@require_GET
+@never_cache
+async def healthz(request: HttpRequest) -> HttpResponse:
+    healthy, body = await health.run()
+    return JsonResponse(body, status=200 if healthy else 503)
