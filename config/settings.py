@@ -44,9 +44,12 @@ INSTALLED_APPS = [
     "course",
     "quizzes",
     "labs",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    # First, so every record logged while answering carries the request's correlation id.
+    "ops.correlation.CorrelationIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -183,12 +186,30 @@ BUDGET_CONVERSATION_USD = envfloat("BUDGET_CONVERSATION_USD", 0.50, minimum=0)
 BUDGET_LEARNER_DAY_USD = envfloat("BUDGET_LEARNER_DAY_USD", 2.00, minimum=0)
 BUDGET_GLOBAL_DAY_USD = envfloat("BUDGET_GLOBAL_DAY_USD", 50.0, minimum=0)
 
+# --- Operations (ops): correlation ids, metrics, telemetry retention, alert thresholds ---
+TRUST_X_REQUEST_ID = envbool("TRUST_X_REQUEST_ID", False)
+METRICS_TOKEN = envsecret("METRICS_TOKEN", required=False)
+TELEMETRY_RETENTION_DAYS = envint("TELEMETRY_RETENTION_DAYS", 30, minimum=1)
+ALERT_WINDOW_MINUTES = envint("ALERT_WINDOW_MINUTES", 5, minimum=1)
+ALERT_MIN_TURNS = envint("ALERT_MIN_TURNS", 5, minimum=1)
+ALERT_ERROR_RATE_PERCENT = envfloat("ALERT_ERROR_RATE_PERCENT", 5.0, minimum=0)
+ALERT_P95_LATENCY_MS = envfloat("ALERT_P95_LATENCY_MS", 30000.0, minimum=0)
+ALERT_P95_TTFT_MS = envfloat("ALERT_P95_TTFT_MS", 5000.0, minimum=0)
+ALERT_COST_BUDGET_FRACTION = envfloat("ALERT_COST_BUDGET_FRACTION", 1.0, minimum=0)
+
 LOG_LEVEL = envstr("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "config.logs.JsonFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "filters": {"correlation": {"()": "ops.logs.CorrelationFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["correlation"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.server": {"level": "WARNING"},

@@ -7,5 +7,6 @@ urlpatterns = [
     path("", include("course.urls")),
     path("", include("quizzes.urls")),
     path("", include("labs.urls")),
+    path("", include("ops.urls")),
     path("admin/", admin.site.urls),
 ]
