@@ -6,7 +6,8 @@ each request debits one request, its estimated input tokens and its `max_tokens`
 reserves output by `max_tokens` and settles the difference at the end), waits when a bucket is
 short, and corrects itself from the `anthropic-ratelimit-*` headers and the real usage of every
 response. A concurrency limit bounds how many requests are in flight at once (lesson 3's
-semaphore). With no limits configured and no headers seen yet, nothing is paced.
+semaphore). With no limits configured, the first request is sent alone and its headers seed
+the buckets; an API that sends no rate-limit headers is not paced.
 """
 
 from __future__ import annotations
@@ -152,6 +153,12 @@ class Governor:
         self._lock = asyncio.Lock()
         self._blocked_until = 0.0
         self.waited_total = 0.0
+        # With no configured limits, the first request goes out alone as a probe and the rest
+        # wait for its headers: requests sent blind, before the limits are known, would be
+        # missing from our copy of the buckets and earn 429s later.
+        self._learned = bool(self._buckets)
+        self._probe_lock = asyncio.Lock()
+        self._probe_active = False
 
     def level(self, dimension: str) -> float | None:
         bucket = self._buckets.get(dimension)
@@ -172,6 +179,7 @@ class Governor:
         if self._semaphore is not None:
             await self._semaphore.acquire()
         try:
+            await self._await_limits()
             async with self._lock:
                 while (wait := self.needed_wait(cost, self._clock())) > 0:
                     await self._sleep(wait)
@@ -185,11 +193,29 @@ class Governor:
         self.waited_total += waited
         return waited
 
+    async def _await_limits(self) -> None:
+        if self._learned:
+            return
+        await self._probe_lock.acquire()
+        if self._learned:
+            self._probe_lock.release()
+        else:
+            self._probe_active = True  # held until the probe's headers arrive or it ends
+
+    def _end_probe(self) -> None:
+        self._learned = True
+        if self._probe_active:
+            self._probe_active = False
+            self._probe_lock.release()
+
     async def release(self) -> None:
+        # A probe that ended without rate-limit headers means the API sends none: stop waiting.
+        self._end_probe()
         if self._semaphore is not None:
             self._semaphore.release()
 
     async def observe(self, snapshot: RateLimitSnapshot) -> None:
+        self._end_probe()
         now = self._clock()
         for name, dim in header_dimensions(snapshot).items():
             bucket = self._buckets.get(name)

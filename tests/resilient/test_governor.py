@@ -61,7 +61,22 @@ async def test_without_limits_or_headers_nothing_waits():
     gov = governor(t)
     for _ in range(100):
         assert await gov.acquire(Cost(1, 10_000, 4096)) == 0.0
+        await gov.release()
     assert t.now == 0.0
+
+
+async def test_before_limits_are_known_only_one_probe_is_in_flight():
+    t = FakeTime()
+    gov = governor(t)
+    await gov.acquire(Cost(1, 500, 0))  # the probe
+    second = asyncio.create_task(gov.acquire(Cost(1, 500, 0)))
+    await asyncio.sleep(0.01)
+    assert not second.done()  # sending blind would leave it out of our bucket copy
+    await gov.observe(RateLimitSnapshot(input_tokens=Dimension(6000, 5500, 0.0)))
+    await asyncio.wait_for(second, 1)
+    assert gov.level("input_tokens") == 5000
+    await gov.release()
+    await gov.release()
 
 
 async def test_headers_seed_unknown_limits_and_only_ever_lower_the_level():
@@ -103,7 +118,7 @@ async def test_a_429_blocks_everyone_for_its_retry_after():
 
 async def test_the_concurrency_limit_holds_requests_in_flight():
     t = FakeTime()
-    gov = governor(t, concurrency=2)
+    gov = governor(t, Limits.per_minute(rpm=600), concurrency=2)
     await gov.acquire(Cost())
     await gov.acquire(Cost())
     third = asyncio.create_task(gov.acquire(Cost()))
