@@ -2,4 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-websocket_urlpatterns: list[Any] = []
+from django.urls import path
+
+from labs.consumers import LabChatConsumer
+
+websocket_urlpatterns: list[Any] = [
+    path("ws/labs/conversations/<int:conversation>/", LabChatConsumer.as_asgi()),
+]

@@ -2,8 +2,15 @@ from __future__ import annotations
 
 from django.urls import path
 
-from course.placeholder import not_built_yet
+from labs import views
 
 urlpatterns = [
-    path("modules/<slug:module>/labs/<slug:slug>/", not_built_yet, name="lab"),
+    path("modules/<slug:module>/labs/<slug:slug>/", views.lab, name="lab"),
+    path(
+        "modules/<slug:module>/labs/<slug:slug>/conversations/<int:pk>/",
+        views.conversation,
+        name="lab_conversation",
+    ),
+    path("modules/<slug:module>/labs/<slug:slug>/new/", views.new_conversation, name="lab_new"),
+    path("labs/instructor/", views.instructor, name="labs_instructor"),
 ]

@@ -1,0 +1,112 @@
+"""Which coach answers this turn: the real API or the offline coach, read from settings per turn.
+
+`choose_backend()` reads settings every time it is called, so an operator who sets or clears
+`ANTHROPIC_API_KEY` (or flips a switch built on top of this function) changes the next turn
+without a restart. Both backends are the same `ResilientClient` over an `AsyncAnthropic`; only
+the HTTP transport differs (the network, or the simulator in process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import anthropic
+import httpx2
+from django.conf import settings
+
+from labs.offline import offline_responder
+from resilient import INTERACTIVE, Budget, CircuitBreaker, Policy, ResilientClient
+from resilient.simulator import Simulator, SimulatorConfig
+
+OFFLINE_LABEL = "Offline coach"
+# The simulator needs a key-shaped string; it is never sent anywhere.
+OFFLINE_API_KEY = "sk-offline-coach"
+OFFLINE_BASE_URL = "http://offline-coach.invalid"
+
+# Seams for tests: the pause between retries and the retry/timeout policy.
+retry_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+policy: Policy = INTERACTIVE
+
+_lock = threading.Lock()
+_simulators: dict[tuple[float, float | None], Simulator] = {}
+_sdks: dict[tuple[str, str], anthropic.AsyncAnthropic] = {}
+_breakers: dict[str, CircuitBreaker] = {}
+
+
+@dataclass(frozen=True)
+class Backend:
+    kind: str  # "offline" | "api"
+    model: str
+    label: str  # what the page says is answering
+
+    @property
+    def offline(self) -> bool:
+        return self.kind == "offline"
+
+
+def choose_backend() -> Backend:
+    """The backend for the next turn, from the settings as they are now."""
+    model = settings.COACH_MODEL
+    if settings.ANTHROPIC_API_KEY:
+        return Backend("api", model, model)
+    return Backend("offline", model, OFFLINE_LABEL)
+
+
+def offline_simulator() -> Simulator:
+    """The in-process simulator for the current pacing settings (one per pacing)."""
+    tps = float(settings.COACH_TOKENS_PER_SECOND) or None
+    key = (float(settings.COACH_TTFT), tps)
+    with _lock:
+        simulator = _simulators.get(key)
+        if simulator is None:
+            config = SimulatorConfig(ttft=key[0], tokens_per_second=tps)
+            simulator = Simulator(config, responder=offline_responder)
+            _simulators[key] = simulator
+    return simulator
+
+
+def _sdk(backend: Backend) -> anthropic.AsyncAnthropic:
+    simulator = offline_simulator() if backend.offline else None
+    if simulator is not None:
+        key = ("offline", str(id(simulator)))
+    else:
+        key = (str(settings.ANTHROPIC_API_KEY), settings.ANTHROPIC_BASE_URL or "")
+    with _lock:
+        sdk = _sdks.get(key)
+        if sdk is None:
+            if simulator is not None:
+                sdk = anthropic.AsyncAnthropic(
+                    api_key=OFFLINE_API_KEY,
+                    base_url=OFFLINE_BASE_URL,
+                    max_retries=0,
+                    http_client=httpx2.AsyncClient(transport=simulator.transport()),
+                )
+            else:
+                sdk = anthropic.AsyncAnthropic(
+                    api_key=key[0], base_url=key[1] or None, max_retries=0
+                )
+            _sdks[key] = sdk
+        return sdk
+
+
+def client_for(backend: Backend, budget: Budget | None) -> ResilientClient:
+    """A client for one turn: shared SDK and breaker, this turn's budget."""
+    breaker = None
+    fallback = None
+    if not backend.offline:
+        # Drills make the offline coach fail on purpose; a breaker there would punish the
+        # learner's next turn for the drill, so only the real API gets one.
+        with _lock:
+            breaker = _breakers.setdefault(backend.model, CircuitBreaker())
+        fallback = settings.COACH_FALLBACK_MODEL or None
+    return ResilientClient(
+        _sdk(backend),
+        policy=policy,
+        budget=budget,
+        breaker=breaker,
+        fallback_model=fallback,
+        sleep=retry_sleep,
+    )

@@ -1,0 +1,101 @@
+"""The lab chat websocket: thin. Parsing and routing here; rules and streaming in `turns`.
+
+The coach turn runs as its own task, never inside `receive()`: Channels handles one message
+at a time per socket, so a reply streamed from `receive()` would hide the disconnect that
+must cancel it. Frames for other tabs of the same conversation cross the channel layer as
+coalesced frames (group `lab-conversation-<id>`), never one message per token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from course.registry import get_module
+from labs import store, turns
+
+logger = logging.getLogger(__name__)
+
+NOT_JSON = "That message could not be read (it was not JSON). Reload the page and try again."
+NOT_OBJECT = "That message could not be read (expected a JSON object)."
+
+
+class LabChatConsumer(AsyncWebsocketConsumer):
+    async def connect(self) -> None:
+        self.task: asyncio.Task[Any] | None = None
+        self.group = ""
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        conversation_id = self.scope["url_route"]["kwargs"]["conversation"]
+        conversation = await store.owned_conversation(user.pk, conversation_id)
+        module = get_module(conversation.module) if conversation else None
+        lab = module.lab(conversation.lab) if module and conversation else None
+        if conversation is None or module is None or lab is None:
+            await self.close(code=4404)
+            return
+        self.user_id = user.pk
+        self.conversation = conversation
+        self.module = module
+        self.lab = lab
+        self.group = f"lab-conversation-{conversation.pk}"
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        task = getattr(self, "task", None)
+        if task is not None and not task.done():
+            # Cancelling closes the upstream stream: nobody pays for tokens nobody will read.
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if getattr(self, "group", ""):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            data = json.loads(text_data or "")
+        except ValueError:
+            await self.send(text_data=turns.alert_frame(NOT_JSON))
+            return
+        if not isinstance(data, dict):
+            await self.send(text_data=turns.alert_frame(NOT_OBJECT))
+            return
+        if self.task is not None and not self.task.done():
+            await self.send(text_data=turns.alert_frame(turns.BUSY_MESSAGE))
+            return
+        try:
+            result = await turns.admit(self.conversation, self.user_id, data)
+        except Exception:
+            logger.exception("could not admit a lab message")
+            await self.send(text_data=turns.alert_frame(turns.BROKEN_MESSAGE))
+            return
+        if isinstance(result, turns.Refused):
+            await self.send(text_data=turns.alert_frame(result.message))
+            return
+        mine, theirs = turns.accepted_frames(result, self.module, self.lab)
+        await self.send(text_data=mine)
+        await self.to_others(theirs)
+        self.task = asyncio.create_task(
+            turns.run_turn(result, self.conversation, self.module, self.lab, self)
+        )
+
+    # -- Outlet for the turn task --------------------------------------------------------
+
+    async def to_self(self, frame: str) -> None:
+        await self.send(text_data=frame)
+
+    async def to_others(self, frame: str) -> None:
+        await self.channel_layer.group_send(
+            self.group, {"type": "chat.frame", "frame": frame, "sender": self.channel_name}
+        )
+
+    async def chat_frame(self, event: dict[str, Any]) -> None:
+        if event.get("sender") != self.channel_name:
+            await self.send(text_data=event["frame"])

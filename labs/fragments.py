@@ -1,0 +1,84 @@
+"""HTML for the chat, rendered from templates: one message, a notice, an alert.
+
+The page and the websocket frames render messages with the same partials, so a reloaded page
+looks exactly like the one that watched the reply stream.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.template.loader import render_to_string
+
+from course.content import Lab, Module
+from course.links import resolver_for
+from course.rendering import render_markdown
+from labs.models import CoachTurn, Message
+from resilient.events import DEGRADED_MESSAGES
+
+TEMPLATE = "labs/lab.html"
+
+
+@dataclass
+class MessageView:
+    id: int
+    role: str
+    status: str
+    text: str
+    html: str = ""
+    author: str = ""
+    turn: CoachTurn | None = None
+    failure: str = ""
+    can_retry: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def failure_text(turn: CoachTurn | None) -> str:
+    if turn is None or turn.outcome == CoachTurn.Outcome.RUNNING:
+        return "This reply was interrupted before it finished."
+    if turn.outcome == CoachTurn.Outcome.CANCELLED:
+        return "This reply was cancelled when the page was closed."
+    return DEGRADED_MESSAGES.get(
+        turn.degraded_kind, "The coach could not answer. Your message is kept; try again."
+    )
+
+
+def message_view(
+    message: Message, module: Module, lab: Lab, turn: CoachTurn | None = None
+) -> MessageView:
+    view = MessageView(
+        id=message.pk,
+        role=message.role,
+        status=message.status,
+        text=message.text,
+        author="You" if message.role == Message.Role.USER else lab.coach.name,
+        turn=turn,
+    )
+    if (
+        message.role == Message.Role.ASSISTANT
+        and message.text
+        and message.status
+        in (
+            Message.Status.COMPLETE,
+            Message.Status.TRUNCATED,
+        )
+    ):
+        view.html = render_markdown(
+            message.text, resolver_for(module), cache_key=f"coach:{module.slug}"
+        ).html
+    if message.status == Message.Status.FAILED:
+        view.failure = failure_text(turn)
+    return view
+
+
+def render_message(view: MessageView, *, read_only: bool = False) -> str:
+    return render_to_string(f"{TEMPLATE}#message", {"m": view, "read_only": read_only})
+
+
+def render_notice(text: str) -> str:
+    return render_to_string(f"{TEMPLATE}#notice", {"text": text})
+
+
+def render_alert(text: str) -> str:
+    return render_to_string(f"{TEMPLATE}#alert", {"text": text})

@@ -1,0 +1,71 @@
+"""The rules that can refuse a chat message before any call is made. Pure functions.
+
+Each returns the sentence the learner reads, or None when the message may go. The inputs
+(recent turn times, spend so far) come from the database so that every worker agrees.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+WINDOW = timedelta(minutes=1)
+
+
+def check_text(text: object, max_chars: int) -> str | None:
+    if not isinstance(text, str) or not text.strip():
+        return "Type a message for the coach first."
+    if len(text) > max_chars:
+        return (
+            f"That message is {len(text):,} characters long; the limit is {max_chars:,}. "
+            "Shorten it and send it again: your text is still in the box."
+        )
+    return None
+
+
+def check_rate(recent: Sequence[datetime], now: datetime, per_minute: int) -> str | None:
+    """`recent`: start times of this learner's turns (any conversation) in the last minute."""
+    inside = sorted(t for t in recent if now - t < WINDOW)
+    if len(inside) < per_minute:
+        return None
+    wait = math.ceil((inside[0] + WINDOW - now).total_seconds())
+    return (
+        f"You can send {per_minute} messages a minute. "
+        f"Wait {max(wait, 1)} s and send it again: your text is still in the box."
+    )
+
+
+@dataclass(frozen=True)
+class Spent:
+    conversation: Decimal
+    learner_today: Decimal
+    everyone_today: Decimal
+
+
+@dataclass(frozen=True)
+class Caps:
+    conversation: Decimal
+    learner_today: Decimal
+    everyone_today: Decimal
+
+
+def check_budget(spent: Spent, caps: Caps) -> str | None:
+    if spent.conversation >= caps.conversation:
+        return (
+            f"This conversation has used its budget (${caps.conversation:.2f}). "
+            "Start a new conversation to keep practising."
+        )
+    if spent.learner_today >= caps.learner_today:
+        return (
+            f"You have used today's coach budget (${caps.learner_today:.2f}). "
+            "Come back tomorrow; your conversations are saved."
+        )
+    if spent.everyone_today >= caps.everyone_today:
+        return (
+            "The course has used today's coach budget for everyone. "
+            "Come back tomorrow; your conversations are saved."
+        )
+    return None

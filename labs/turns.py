@@ -1,0 +1,375 @@
+"""One coach turn, from the learner's frame to the stored reply.
+
+`admit` applies every rule that can refuse a message (shape, length, rate, budget, one turn at
+a time) and saves the learner's message *before* any call. `run_turn` then streams the reply
+through the resilient client: coalesced, escaped text frames while it is written; a notice on
+each retry or restart; the finished reply rendered as sanitised markdown, stored with the
+turn's telemetry. Cancelling the task (the learner left) closes the upstream stream and marks
+the turn cancelled. Both take an `Outlet`, so they never know about websockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.utils import timezone
+
+from course.content import Lab, Module
+from labs import frames, store
+from labs.backend import Backend, choose_backend, client_for
+from labs.coach import api_messages, system_prefix
+from labs.drills import PlanError, drill_plan, fault_headers
+from labs.fragments import (
+    MessageView,
+    message_view,
+    render_alert,
+    render_message,
+    render_notice,
+)
+from labs.limits import WINDOW, Caps, check_budget, check_rate, check_text
+from labs.models import CoachTurn, Conversation, Message
+from resilient import (
+    Budget,
+    BudgetKeys,
+    BudgetLimits,
+    Cap,
+    Completed,
+    Degraded,
+    Restart,
+    Retrying,
+    TextDelta,
+    cached_system,
+    correlation_scope,
+    new_correlation_id,
+)
+
+logger = logging.getLogger(__name__)
+
+ACTIONS = ("send", "retry")
+BUSY_MESSAGE = (
+    "The coach is still answering. Wait for the reply to finish, then send again: "
+    "your text is still in the box."
+)
+BROKEN_MESSAGE = "Something went wrong on our side. Your message is kept; try again."
+
+
+class Outlet(Protocol):
+    async def to_self(self, frame: str) -> None: ...
+
+    async def to_others(self, frame: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Refused:
+    message: str
+
+
+@dataclass(frozen=True)
+class Admitted:
+    started: store.StartedTurn
+    backend: Backend
+    fault_plan: str
+    retry: bool
+
+
+def _caps() -> Caps:
+    return Caps(
+        conversation=Decimal(str(settings.BUDGET_CONVERSATION_USD)),
+        learner_today=Decimal(str(settings.BUDGET_LEARNER_DAY_USD)),
+        everyone_today=Decimal(str(settings.BUDGET_GLOBAL_DAY_USD)),
+    )
+
+
+def _limits() -> BudgetLimits:
+    return BudgetLimits(
+        conversation=Cap(cost_usd=settings.BUDGET_CONVERSATION_USD),
+        learner_daily=Cap(cost_usd=settings.BUDGET_LEARNER_DAY_USD),
+        global_daily=Cap(cost_usd=settings.BUDGET_GLOBAL_DAY_USD),
+    )
+
+
+async def admit(
+    conversation: Conversation, user_id: int, data: dict[str, Any]
+) -> Admitted | Refused:
+    """Refuse the frame with a sentence for the learner, or save it and reserve the turn."""
+    action = data.get("action", "send")
+    if action not in ACTIONS:
+        return Refused(f"Unknown action {str(action)[:40]!r}: the page can send or try again.")
+    retry_of: Message | None = None
+    text: str | None = None
+    if action == "send":
+        text = data.get("message")
+        problem = check_text(text, settings.CHAT_MAX_MESSAGE_CHARS)
+        if problem:
+            return Refused(problem)
+    else:
+        retry_of = await store.unanswered_user_message(conversation.pk)
+        if retry_of is None:
+            return Refused("There is no unanswered message to try again.")
+    backend = choose_backend()
+    drill = data.get("faults")
+    try:
+        plan = drill_plan(drill if isinstance(drill, str) else None)
+    except KeyError:
+        return Refused("That fault drill does not exist; pick one from the list.")
+    if plan and not backend.offline:
+        return Refused("Fault drills run on the offline coach only.")
+    if backend.offline and not plan:
+        plan = settings.COACH_FAULTS or None
+    if plan:
+        try:
+            fault_headers(plan, 0)
+        except PlanError as exc:
+            logger.error("bad fault plan %r: %s", plan, exc)
+            return Refused("The fault plan for this server is not valid; tell the instructor.")
+    now = timezone.now()
+    problem = check_rate(
+        await store.recent_turn_starts(user_id, now - WINDOW),
+        now,
+        settings.CHAT_MESSAGES_PER_MINUTE,
+    )
+    if problem:
+        return Refused(problem)
+    problem = check_budget(await store.spent(conversation.pk, user_id, now), _caps())
+    if problem:
+        return Refused(problem)
+    if not await store.claim(conversation.pk):
+        return Refused(BUSY_MESSAGE)
+    try:
+        started = await store.start_turn(
+            conversation,
+            user_id,
+            text=text,
+            retry_of=retry_of,
+            backend=backend.kind,
+            model=backend.model,
+            fault_plan=plan or "",
+        )
+    except BaseException:
+        await store.release(conversation.pk)
+        raise
+    return Admitted(started, backend, plan or "", retry=retry_of is not None)
+
+
+def status(text: str) -> str:
+    return frames.partial("#chat-status", "innerHTML", html.escape(text))
+
+
+def accepted_frames(admitted: Admitted, module: Module, lab: Lab) -> tuple[str, str]:
+    """The frame that opens a turn: (for the sender's tab, for the other tabs)."""
+    started = admitted.started
+    content = frames.partial(".chat-retry", "delete", "")
+    if not admitted.retry:
+        content += render_message(message_view(started.user_message, module, lab))
+    content += render_message(message_view(started.assistant_message, module, lab))
+    content += status("Coach is replying…") + frames.partial("#chat-alert", "innerHTML", "")
+    common = {"busy": True, "turn": started.turn.pk}
+    return (
+        frames.frame("#transcript", "beforeend", content, accepted=True, **common),
+        frames.frame("#transcript", "beforeend", content, accepted=False, **common),
+    )
+
+
+def alert_frame(text: str) -> str:
+    return frames.frame("#chat-alert", "innerHTML", render_alert(text), error=True)
+
+
+class _OthersOnly:
+    def __init__(self, outlet: Outlet) -> None:
+        self.outlet = outlet
+
+    async def to_self(self, frame: str) -> None:
+        return None
+
+    async def to_others(self, frame: str) -> None:
+        await self.outlet.to_others(frame)
+
+
+async def _both(outlet: Outlet, frame: str) -> None:
+    await outlet.to_self(frame)
+    await outlet.to_others(frame)
+
+
+def _telemetry(final: Completed | Degraded, billed_cost: float, latency: float) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "attempts": final.attempts,
+        "waits": [
+            {"attempt": w.attempt, "delay": round(w.delay, 3), "reason": w.reason}
+            for w in final.waits
+        ],
+        "correlation_id": final.correlation_id,
+        "cost_usd": Decimal(str(round(billed_cost, 6))),
+        "latency_ms": round(latency * 1000),
+    }
+    if isinstance(final, Completed):
+        fields.update(
+            outcome=CoachTurn.Outcome.TRUNCATED if final.truncated else CoachTurn.Outcome.COMPLETED,
+            model=final.model,
+            ttft_ms=None if final.ttft is None else round(final.ttft * 1000),
+            latency_ms=round(final.latency * 1000),
+            input_tokens=final.usage.input_tokens,
+            output_tokens=final.usage.output_tokens,
+            cache_read_tokens=final.usage.cache_read_input_tokens,
+            cache_write_tokens=final.usage.cache_creation_input_tokens,
+            stop_reason=final.stop_reason,
+            request_id=final.request_id or "",
+        )
+    else:
+        fields.update(outcome=CoachTurn.Outcome.DEGRADED, degraded_kind=final.kind)
+    return fields
+
+
+async def run_turn(
+    admitted: Admitted,
+    conversation: Conversation,
+    module: Module,
+    lab: Lab,
+    outlet: Outlet,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> CoachTurn | None:
+    """Stream one reply to the outlet and store it; returns the finished turn row."""
+    started = admitted.started
+    message_id = started.assistant_message.pk
+    turn_id = started.turn.pk
+    user_id = started.turn.user_id
+    begun = clock()
+    budget_store = store.TurnBudgetStore(conversation.pk, user_id)
+    restarts: list[dict[str, Any]] = []
+    cid = new_correlation_id()
+
+    async def finish(text: str, message_status: str, fields: dict[str, Any]) -> CoachTurn:
+        fields = {"restarts": restarts, "correlation_id": cid, **fields}
+        return await store.finish_turn(
+            turn_id,
+            conversation.pk,
+            message_id,
+            message_text=text,
+            message_status=message_status,
+            fields=fields,
+        )
+
+    try:
+        with correlation_scope(cid):
+            final = await _stream(
+                admitted, conversation, module, lab, outlet, budget_store, restarts, clock
+            )
+    except asyncio.CancelledError:
+        cancelled = {
+            "outcome": CoachTurn.Outcome.CANCELLED,
+            "latency_ms": round((clock() - begun) * 1000),
+            "cost_usd": Decimal(str(round(budget_store.billed.cost_usd, 6))),
+        }
+        turn = await asyncio.shield(finish("", Message.Status.FAILED, cancelled))
+        # The sender has gone; tabs still watching learn that the reply will not come.
+        with contextlib.suppress(Exception):
+            await asyncio.shield(
+                _final_frame(_OthersOnly(outlet), turn, module, lab, "Reply cancelled")
+            )
+        raise
+    except Exception:
+        logger.exception("coach turn %s failed", turn_id)
+        turn = await finish(
+            "",
+            Message.Status.FAILED,
+            {"outcome": CoachTurn.Outcome.DEGRADED, "degraded_kind": "not_retriable"},
+        )
+        await _final_frame(outlet, turn, module, lab, "Reply failed", alert=BROKEN_MESSAGE)
+        return turn
+    fields = _telemetry(final, budget_store.billed.cost_usd, clock() - begun)
+    if isinstance(final, Completed):
+        text_status = Message.Status.TRUNCATED if final.truncated else Message.Status.COMPLETE
+        turn = await finish(final.text, text_status, fields)
+        label = (
+            "Reply complete (cut short at the length limit)"
+            if final.truncated
+            else ("Reply complete")
+        )
+        await _final_frame(outlet, turn, module, lab, label)
+    else:
+        turn = await finish("", Message.Status.FAILED, fields)
+        await _final_frame(outlet, turn, module, lab, "Reply failed")
+    return turn
+
+
+async def _stream(
+    admitted: Admitted,
+    conversation: Conversation,
+    module: Module,
+    lab: Lab,
+    outlet: Outlet,
+    budget_store: store.TurnBudgetStore,
+    restarts: list[dict[str, Any]],
+    clock: Callable[[], float],
+) -> Completed | Degraded:
+    started = admitted.started
+    message_id = started.assistant_message.pk
+    user_id = started.turn.user_id
+    history = await store.history(conversation.pk, before_id=message_id)
+    lesson = module.lesson(lab.lesson)
+    client = client_for(admitted.backend, Budget(_limits(), store=budget_store))
+    headers = fault_headers(admitted.fault_plan, started.turn.pk) if admitted.fault_plan else None
+    coalescer = frames.Coalescer(interval=frames.FRAME_INTERVAL)
+    events = client.stream(
+        model=admitted.backend.model,
+        max_tokens=settings.COACH_MAX_TOKENS,
+        system=cached_system(system_prefix(lab, lesson)),
+        messages=api_messages(history),
+        budget_keys=BudgetKeys(
+            conversation=str(conversation.pk), learner=str(started.turn.user_id)
+        ),
+        extra_headers=headers,
+        metadata={"user_id": f"learner-{user_id}"},
+    )
+    async with contextlib.aclosing(events) as stream:
+        async for event in stream:
+            if isinstance(event, TextDelta):
+                chunk = coalescer.add(event.text, clock())
+                if chunk is not None:
+                    await _both(outlet, frames.text_frame(message_id, chunk))
+            elif isinstance(event, Retrying):
+                chunk = coalescer.flush(clock())
+                if chunk is not None:
+                    await _both(outlet, frames.text_frame(message_id, chunk))
+                notice = (
+                    f"Attempt {event.attempt} failed ({event.reason}). "
+                    f"Trying again in {event.delay:.1f} s."
+                )
+                content = render_notice(notice) + status(f"Coach is retrying: {event.reason}")
+                await _both(
+                    outlet, frames.frame(frames.notice_target(message_id), "innerHTML", content)
+                )
+            elif isinstance(event, Restart):
+                coalescer.reset()
+                restarts.append({"attempt": event.attempt, "reason": event.reason})
+                notice = (
+                    f"Restart: the stream broke after it started ({event.reason}), so the "
+                    "partial reply was discarded and the coach is starting again."
+                )
+                await _both(outlet, frames.clear_text_frame(message_id, render_notice(notice)))
+            else:
+                return event
+    raise RuntimeError("the resilient client ended without Completed or Degraded")
+
+
+async def _final_frame(
+    outlet: Outlet, turn: CoachTurn, module: Module, lab: Lab, label: str, alert: str = ""
+) -> None:
+    message = await store.message(turn.assistant_message_id)
+    view: MessageView = message_view(message, module, lab, turn)
+    view.can_retry = message.status == Message.Status.FAILED
+    content = render_message(view) + status(label)
+    if alert:
+        content += frames.partial("#chat-alert", "innerHTML", render_alert(alert))
+    await _both(
+        outlet, frames.frame(frames.message_target(message.pk), frames.OUTER, content, busy=False)
+    )

@@ -1,0 +1,142 @@
+"""Lab pages: the chat, reopening a conversation, starting over, and the instructors' view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Sum
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from course.access import get_module_or_404
+from course.content import Lab, Module
+from labs.backend import choose_backend
+from labs.drills import DRILLS
+from labs.fragments import message_view
+from labs.models import CoachTurn, Conversation, Message
+
+
+def _lab_or_404(module: Module, slug: str) -> Lab:
+    lab = module.lab(slug)
+    if lab is None:
+        raise Http404(f"There is no lab '{slug}'.")
+    return lab
+
+
+def transcript(conversation: Conversation, module: Module, lab: Lab, *, read_only: bool) -> list:
+    messages = list(conversation.messages.all())
+    turns = {
+        turn.assistant_message_id: turn
+        for turn in CoachTurn.objects.filter(conversation=conversation).order_by("started", "id")
+    }
+    views = [message_view(m, module, lab, turns.get(m.pk)) for m in messages]
+    if views and not read_only and views[-1].status == Message.Status.FAILED:
+        views[-1].can_retry = True
+    return views
+
+
+def _page(
+    request: HttpRequest,
+    module: Module,
+    lab: Lab,
+    conversation: Conversation | None,
+    *,
+    read_only: bool = False,
+) -> HttpResponse:
+    context: dict[str, Any] = {
+        "module": module,
+        "lab": lab,
+        "lesson": module.lesson(lab.lesson),
+        "conversation": conversation,
+        "read_only": read_only,
+        "backend": choose_backend(),
+        "drills": DRILLS,
+    }
+    if conversation is not None:
+        views = transcript(conversation, module, lab, read_only=read_only)
+        context["messages"] = views
+        context["busy"] = bool(conversation.busy_until and conversation.busy_until > timezone.now())
+        context["earlier"] = (
+            Conversation.objects.filter(user=conversation.user, module=module.slug, lab=lab.slug)
+            .annotate(n=Count("messages"))
+            .filter(n__gt=0)
+        )
+    return render(request, "labs/lab.html", context)
+
+
+@require_GET
+def lab(request: HttpRequest, module: str, slug: str) -> HttpResponse:
+    mod = get_module_or_404(module)
+    item = _lab_or_404(mod, slug)
+    if not request.user.is_authenticated:
+        return _page(request, mod, item, None)
+    conversation = Conversation.objects.filter(
+        user=request.user, module=mod.slug, lab=item.slug
+    ).first()
+    if conversation is None:
+        conversation = Conversation.objects.create(user=request.user, module=mod.slug, lab=slug)
+    return _page(request, mod, item, conversation)
+
+
+@require_GET
+@login_required
+def conversation(request: HttpRequest, module: str, slug: str, pk: int) -> HttpResponse:
+    mod = get_module_or_404(module)
+    item = _lab_or_404(mod, slug)
+    found = get_object_or_404(Conversation, pk=pk, module=mod.slug, lab=item.slug)
+    if found.user_id != request.user.pk and not request.user.is_staff:
+        raise Http404("No such conversation.")
+    return _page(request, mod, item, found, read_only=found.user_id != request.user.pk)
+
+
+@require_POST
+@login_required
+def new_conversation(request: HttpRequest, module: str, slug: str) -> HttpResponse:
+    mod = get_module_or_404(module)
+    item = _lab_or_404(mod, slug)
+    created = Conversation.objects.create(user=request.user, module=mod.slug, lab=item.slug)
+    return redirect("lab_conversation", mod.slug, item.slug, created.pk)
+
+
+@require_GET
+@staff_member_required
+def instructor(request: HttpRequest) -> HttpResponse:
+    totals = (
+        CoachTurn.objects.values("module", "lab")
+        .annotate(
+            turns=Count("id"),
+            conversations=Count("conversation", distinct=True),
+            input_tokens=Sum("input_tokens"),
+            output_tokens=Sum("output_tokens"),
+            cache_read=Sum("cache_read_tokens"),
+            cache_write=Sum("cache_write_tokens"),
+            cost=Sum("cost_usd"),
+        )
+        .order_by("module", "lab")
+    )
+    conversations = list(
+        Conversation.objects.select_related("user")
+        .annotate(n=Count("messages"))
+        .filter(n__gt=0)[:200]
+    )
+    # Summed apart from the message count: one query joining both would multiply the sums.
+    costs = dict(
+        CoachTurn.objects.filter(conversation__in=conversations)
+        .values("conversation")
+        .annotate(cost=Sum("cost_usd"))
+        .values_list("conversation", "cost")
+    )
+    rows = [
+        {
+            "c": c,
+            "cost": costs.get(c.pk),
+            "url": reverse("lab_conversation", args=[c.module, c.lab, c.pk]),
+        }
+        for c in conversations
+    ]
+    return render(request, "labs/instructor.html", {"totals": totals, "rows": rows})

@@ -1,0 +1,94 @@
+"""Lab fixtures: a small coaching module, a fast offline coach, and websocket helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from labs import backend, frames
+from labs.models import Conversation
+
+FIXTURE = Path(__file__).parent / "fixtures" / "module-01-coach"
+MODULE = "coaching"
+LAB = "retry-lab"
+
+
+@pytest.fixture
+def lab_content(tmp_path, settings) -> Path:
+    root = tmp_path / "content"
+    shutil.copytree(FIXTURE, root / FIXTURE.name)
+    settings.CONTENT_DIR = root
+    return root / FIXTURE.name
+
+
+class Waits:
+    """Records the client's retry pauses instead of sleeping through them."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+
+
+@pytest.fixture
+def fast_coach(settings, monkeypatch, lab_content) -> Waits:
+    """Offline coach with no pacing, no real retry sleeps, and a frame per token."""
+    settings.ANTHROPIC_API_KEY = ""
+    settings.COACH_TTFT = 0.0
+    settings.COACH_TOKENS_PER_SECOND = 0.0
+    settings.COACH_FAULTS = ""
+    waits = Waits()
+    monkeypatch.setattr(backend, "retry_sleep", waits)
+    monkeypatch.setattr(frames, "FRAME_INTERVAL", 0.0)
+    return waits
+
+
+def make_conversation(user, lab: str = LAB) -> Conversation:
+    return Conversation.objects.create(user=user, module=MODULE, lab=lab)
+
+
+async def communicator(
+    user=None, conversation_id: int = 0, *, origin: str | None = "http://testserver"
+) -> WebsocketCommunicator:
+    from config.asgi import application
+
+    headers = []
+    if origin is not None:
+        headers.append((b"origin", origin.encode()))
+    if user is not None:
+        client = Client()
+        await sync_to_async(client.force_login)(user)
+        headers.append((b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()))
+    return WebsocketCommunicator(
+        application, f"/ws/labs/conversations/{conversation_id}/", headers=headers
+    )
+
+
+async def receive(comm: WebsocketCommunicator, timeout: float = 5) -> dict[str, Any]:
+    return json.loads(await comm.receive_from(timeout=timeout))
+
+
+async def until_idle(comm: WebsocketCommunicator, timeout: float = 10) -> list[dict[str, Any]]:
+    """Frames up to and including the one that ends the turn (`busy: false`)."""
+    got: list[dict[str, Any]] = []
+    async with asyncio.timeout(timeout):
+        while True:
+            frame = await receive(comm, timeout)
+            got.append(frame)
+            if frame.get("busy") is False:
+                return got
+
+
+async def send(comm: WebsocketCommunicator, **values: Any) -> None:
+    values.setdefault("action", "send")
+    values.setdefault("headers", {"HX-Request": "true"})
+    await comm.send_to(text_data=json.dumps(values))

@@ -1,0 +1,52 @@
+"""Streaming a coach reply over the websocket, and what is stored."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+from channels.db import database_sync_to_async
+
+from labs.backend import offline_simulator
+from labs.models import CoachTurn, Message
+from tests.labs.conftest import communicator, make_conversation, receive, send, until_idle
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def test_it_streams_a_reply_in_several_frames_then_stores_it(learner, fast_coach):
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    comm = await communicator(learner, conversation.pk)
+    connected, _ = await comm.connect()
+    assert connected
+    try:
+        await send(comm, message="How long should I wait after a 429?", faults="none")
+        opened = await receive(comm)
+        assert opened["accepted"] is True and opened["busy"] is True
+        assert "How long should I wait after a 429?" in opened["content"]
+        assert "Coach is replying…" in opened["content"]
+        frames = await until_idle(comm)
+    finally:
+        await comm.disconnect()
+
+    deltas = [f for f in frames if f["swap"].startswith("beforeend")]
+    assert len(deltas) > 3
+    final = frames[-1]
+    assert final["swap"] == "outerHTML" and "Reply complete" in final["content"]
+    assert "Lesson 1: Retries and Rate Limits" in final["content"]
+    assert "Under the hood" in final["content"]
+    streamed = html.unescape("".join(f["content"] for f in deltas))
+
+    messages = await database_sync_to_async(list)(
+        Message.objects.filter(conversation=conversation).order_by("id")
+    )
+    assert [(m.role, m.status) for m in messages] == [
+        ("user", "complete"),
+        ("assistant", "complete"),
+    ]
+    assert messages[1].text == streamed
+    turn = await CoachTurn.objects.aget(conversation=conversation)
+    assert turn.outcome == "completed" and turn.backend == "offline"
+    assert turn.attempts == 1 and turn.output_tokens > 0 and turn.cost_usd > 0
+    assert turn.stop_reason == "end_turn" and turn.correlation_id
+    assert offline_simulator().stats.completed >= 1
