@@ -21,6 +21,12 @@ MODULE = "coaching"
 LAB = "retry-lab"
 
 
+@pytest.fixture(autouse=True)
+def fast_passwords(settings) -> None:
+    """Personas are created per test; the production hasher would cost ~1 s each time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def lab_content(tmp_path, settings) -> Path:
     root = tmp_path / "content"

@@ -1,0 +1,154 @@
+"""Fault plans from the simulator's grammar: each ends in a complete reply or the right message."""
+
+from __future__ import annotations
+
+import pytest
+from channels.db import database_sync_to_async
+
+from labs import backend
+from labs.models import CoachTurn, Message
+from resilient import Policy, RetryPolicy, Timeouts
+from resilient.events import DEGRADED_MESSAGES
+from tests.labs.conftest import communicator, make_conversation, receive, send, until_idle
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def run_turn(user, **values):
+    conversation = await database_sync_to_async(make_conversation)(user)
+    comm = await communicator(user, conversation.pk)
+    assert (await comm.connect())[0]
+    try:
+        await send(comm, message="How long should I wait after a 429 with retry-after?", **values)
+        frames = [await receive(comm)]
+        frames += await until_idle(comm)
+    finally:
+        await comm.disconnect()
+    turn = await CoachTurn.objects.select_related("assistant_message").aget(
+        conversation=conversation
+    )
+    return frames, turn, conversation
+
+
+RECOVERS = [
+    ("429:retry_after=1,429:retry_after=1,ok", 3, "retry-after 1s"),
+    ("529,529,ok", 3, "529 overloaded"),
+    ("500,ok", 2, "500 server error"),
+    ("503,ok", 2, "503 service unavailable"),
+    ("408,ok", 2, "408 request timeout"),
+    ("slow_ttft=0.01,ok", 1, None),
+]
+
+
+@pytest.mark.parametrize(("plan", "attempts", "reason"), RECOVERS)
+async def test_it_recovers_from_failures_before_the_stream(
+    learner, fast_coach, settings, plan, attempts, reason
+):
+    settings.COACH_FAULTS = plan
+    frames, turn, _ = await run_turn(learner)
+    assert turn.outcome == "completed" and turn.attempts == attempts
+    assert turn.assistant_message.status == Message.Status.COMPLETE
+    assert turn.fault_plan == plan
+    assert len(turn.waits) == attempts - 1 == len(fast_coach.delays)
+    if reason:
+        assert reason in turn.waits[0]["reason"]
+        notices = [f for f in frames if "Attempt 1 failed" in f["content"]]
+        assert notices and reason in notices[0]["content"]
+    assert "Reply complete" in frames[-1]["content"]
+
+
+@pytest.mark.parametrize("plan", ["drop@5,ok", "error@5,ok", "eof@5,ok"])
+async def test_a_stream_broken_midway_restarts_and_clears_the_partial_text(
+    learner, fast_coach, settings, plan
+):
+    settings.COACH_FAULTS = plan
+    frames, turn, _ = await run_turn(learner)
+    restart_at = next(i for i, f in enumerate(frames) if "Restart:" in f["content"])
+    restart = frames[restart_at]
+    assert restart["swap"].startswith("innerHTML") and restart["target"].endswith("-text")
+    assert any(f["swap"].startswith("beforeend") for f in frames[:restart_at])
+    assert turn.outcome == "completed" and turn.attempts == 2
+    assert len(turn.restarts) == 1
+    # The stored reply is the second attempt only: no half-sentence left from the first.
+    text = turn.assistant_message.text
+    assert text.startswith("Here is what the course says") and text.count("Here is what") == 1
+
+
+async def test_a_truncated_reply_is_marked(learner, fast_coach, settings):
+    settings.COACH_FAULTS = "max_tokens"
+    frames, turn, _ = await run_turn(learner)
+    assert turn.outcome == "truncated" and turn.stop_reason == "max_tokens"
+    assert turn.assistant_message.status == Message.Status.TRUNCATED
+    assert "Truncated" in frames[-1]["content"] and "max_tokens" in frames[-1]["content"]
+    assert "cut short" in frames[-1]["content"]
+
+
+DEGRADES = [
+    ("529*6", "overloaded"),
+    ("429*6", "rate_limited"),
+    ("drop@3*6", "network"),
+    ("400", "not_retriable"),
+    ("401", "not_retriable"),
+    ("403", "not_retriable"),
+    ("404", "not_retriable"),
+    ("413", "not_retriable"),
+    ("spend_cap", "budget_exhausted"),
+]
+
+
+@pytest.mark.parametrize(("plan", "kind"), DEGRADES)
+async def test_a_turn_that_cannot_recover_shows_the_message_for_its_kind(
+    learner, fast_coach, settings, plan, kind
+):
+    settings.COACH_FAULTS = plan
+    frames, turn, conversation = await run_turn(learner)
+    final = frames[-1]
+    assert turn.outcome == "degraded" and turn.degraded_kind == kind
+    assert DEGRADED_MESSAGES[kind].replace("'", "&#x27;") in final["content"]
+    assert "Try again" in final["content"] and "Reply failed" in final["content"]
+    assert turn.assistant_message.status == Message.Status.FAILED
+    # The learner's message is kept.
+    kept = await Message.objects.filter(conversation=conversation, role="user").acount()
+    assert kept == 1
+
+
+async def test_a_stalled_stream_times_out_gracefully(learner, fast_coach, settings, monkeypatch):
+    short = Policy(
+        retry=RetryPolicy(max_attempts=2, base=0.01, cap=0.01),
+        timeouts=Timeouts(connect=1, first_token=0.05, idle=0.05, total=1),
+    )
+    monkeypatch.setattr(backend, "policy", short)
+    settings.COACH_FAULTS = "stall*4"
+    frames, turn, _ = await run_turn(learner)
+    assert turn.degraded_kind == "timeout" and turn.attempts == 2
+    assert DEGRADED_MESSAGES["timeout"] in frames[-1]["content"]
+
+
+async def test_try_again_answers_the_kept_message(learner, fast_coach, settings):
+    settings.COACH_FAULTS = "529*6"
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    comm = await communicator(learner, conversation.pk)
+    assert (await comm.connect())[0]
+    try:
+        await send(comm, message="What does retry-after mean?")
+        await until_idle(comm)
+        settings.COACH_FAULTS = ""
+        await send(comm, action="retry")
+        opened = await receive(comm)
+        assert opened["accepted"] and "What does retry-after mean?" not in opened["content"]
+        frames = await until_idle(comm)
+    finally:
+        await comm.disconnect()
+    assert "Reply complete" in frames[-1]["content"]
+    users = await Message.objects.filter(conversation=conversation, role="user").acount()
+    assert users == 1
+    outcomes = [t.outcome async for t in CoachTurn.objects.filter(conversation=conversation)]
+    assert outcomes == ["degraded", "completed"]
+
+
+async def test_the_drill_control_applies_a_plan_to_one_turn(learner, fast_coach):
+    frames, turn, _ = await run_turn(learner, faults="rate-limit-storm")
+    assert turn.fault_plan == "429:retry_after=1,429:retry_after=1,ok"
+    assert turn.attempts == 3 and turn.outcome == "completed"
+    # The client was told to wait the server's retry-after (plus jitter), not slept for real.
+    assert all(1.0 <= delay <= 1.2 for delay in fast_coach.delays)
