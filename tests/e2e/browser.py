@@ -1,0 +1,141 @@
+"""A browser session that checks every page it visits: a screenshot and an axe-core audit.
+
+Each persona (learner, instructor, ...) gets its own browser context. Every main-frame
+navigation is recorded; `check(label)` screenshots the page into `artifacts/e2e/` and runs axe.
+At the end of a test any page that was visited but never checked fails the test, so a journey
+cannot quietly skip the accessibility check for one of its pages.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Browser, BrowserContext, Locator, Page
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "artifacts" / "e2e"
+AXE_JS = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+BLOCKING_IMPACTS = ("serious", "critical")
+# Long enough for a coach reply over the offline simulator, short enough to fail fast.
+TIMEOUT_MS = 15_000
+
+
+def page_key(url: str) -> str:
+    """A page is its path and query; fragments and same-page anchors are the same page."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def blocking_violations(result: dict) -> list[str]:
+    """One line per serious or critical axe violation: rule, impact, help, first targets."""
+    lines = []
+    for violation in result.get("violations", []):
+        if violation.get("impact") not in BLOCKING_IMPACTS:
+            continue
+        targets = [" ".join(map(str, node.get("target", []))) for node in violation["nodes"][:3]]
+        lines.append(
+            f"{violation['id']} ({violation['impact']}): {violation['help']} — "
+            f"{len(violation['nodes'])} node(s), e.g. {targets}"
+        )
+    return lines
+
+
+@dataclass
+class Visitor:
+    """One persona's tab. `check()` after every navigation; the tour verifies it was done."""
+
+    name: str
+    context: BrowserContext
+    page: Page
+    folder: Path
+    base_url: str
+    navigated: list[str] = field(default_factory=list)
+    checked: set[str] = field(default_factory=set)
+    page_errors: list[str] = field(default_factory=list)
+    shots: int = 0
+
+    def goto(self, path: str, label: str) -> Page:
+        self.page.goto(self.base_url + path)
+        self.check(label)
+        return self.page
+
+    def check(self, label: str) -> None:
+        """Screenshot the page as it is now and fail on any serious or critical axe violation."""
+        self.page.wait_for_load_state("load")
+        self.shots += 1
+        slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=self.folder / f"{self.shots:02d}-{slug}.png", full_page=True)
+        if not self.page.evaluate("() => typeof window.axe !== 'undefined'"):
+            self.page.add_script_tag(path=AXE_JS)
+        result = self.page.evaluate(
+            "async () => JSON.stringify(await axe.run(document, {resultTypes: ['violations']}))"
+        )
+        problems = blocking_violations(json.loads(result))
+        self.checked.add(page_key(self.page.url))
+        assert not problems, f"axe on {label} ({self.page.url}):\n" + "\n".join(problems)
+
+    def unchecked(self) -> list[str]:
+        return sorted({page_key(url) for url in self.navigated} - self.checked)
+
+    def tab_to(self, target: Locator, max_presses: int = 80) -> None:
+        """Press Tab until `target` has the focus, as a keyboard user would; fail if never."""
+        for _ in range(max_presses):
+            self.page.keyboard.press("Tab")
+            if target.evaluate("el => el === document.activeElement"):
+                return
+        raise AssertionError(f"{target} never received focus after {max_presses} Tab presses")
+
+
+class Tour:
+    """All personas of one test; closes their contexts and reports unchecked pages."""
+
+    def __init__(self, browser: Browser, base_url: str, test_name: str) -> None:
+        self.browser = browser
+        self.base_url = base_url
+        self.folder = ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", test_name)
+        self.visitors: list[Visitor] = []
+
+    def visitor(self, name: str) -> Visitor:
+        # bypass_csp: axe is injected as a script tag, which a strict page policy would refuse.
+        context = self.browser.new_context(
+            base_url=self.base_url,
+            viewport={"width": 1280, "height": 900},
+            bypass_csp=True,
+            accept_downloads=True,
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        visitor = Visitor(name, context, page, self.folder / name, self.base_url)
+
+        def on_navigated(frame) -> None:
+            if frame == page.main_frame:
+                visitor.navigated.append(frame.url)
+
+        page.on("framenavigated", on_navigated)
+        page.on("pageerror", lambda error: visitor.page_errors.append(str(error)))
+        self.visitors.append(visitor)
+        return visitor
+
+    def close(self) -> list[str]:
+        """Close every context; return the problems found (unchecked pages, script errors)."""
+        problems = []
+        for visitor in self.visitors:
+            unchecked = visitor.unchecked()
+            problems += [f"{visitor.name}: visited but not checked: {url}" for url in unchecked]
+            problems += [f"{visitor.name}: script error: {e}" for e in visitor.page_errors]
+            visitor.context.close()
+        return problems

@@ -1,0 +1,91 @@
+"""Fixtures for browser journeys: the site as `make run` serves it, and Debian's Chromium.
+
+The site runs in its own daphne process on a free loopback port, with a temporary SQLite
+database, the offline coach streaming at a visible but quick pace, and a staff account.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+from bench.loopback import Process, prepare, start_server
+from tests.e2e.browser import ARTIFACTS, AXE_JS, CHROMIUM, CHROMIUM_ARGS, Tour
+
+INSTRUCTOR = ("ins", "instructor-pass-1234")
+# Variables that would point the site at shared services or the real API.
+FOREIGN = ("DATABASE_URL", "REDIS_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "COACH_FAULTS")
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true and {reason}")
+    pytest.skip(reason)
+
+
+@dataclass(frozen=True)
+class Site:
+    url: str
+    process: Process
+
+
+def site_env(folder: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in FOREIGN}
+    env.update(
+        DEBUG="1",
+        SQLITE_PATH=str(folder / "e2e.sqlite3"),
+        STATIC_ROOT=str(folder / "static"),
+        COACH_TTFT="0.2",
+        COACH_TOKENS_PER_SECOND="40",
+        CHAT_MESSAGES_PER_MINUTE="60",
+        LOG_LEVEL="WARNING",
+        DJANGO_SUPERUSER_PASSWORD=INSTRUCTOR[1],
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def site() -> Iterator[Site]:
+    folder = Path(tempfile.mkdtemp(prefix="e2e-site-"))
+    env = site_env(folder)
+    prepare(
+        env,
+        ["createsuperuser", "--noinput", "--username", INSTRUCTOR[0], "--email", "i@example.org"],
+    )
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    process = start_server("daphne", env, log=ARTIFACTS / "server.log")
+    try:
+        yield Site(process.url, process)
+    finally:
+        process.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).is_file():
+        _unavailable(f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium)")
+    if not AXE_JS.is_file():
+        _unavailable(f"axe-core is not vendored at {AXE_JS} (run `make vendor-axe`)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def tour(request, site: Site, browser: Browser) -> Iterator[Tour]:
+    journey = Tour(browser, site.url, request.node.name)
+    yield journey
+    problems = journey.close()
+    if problems:
+        pytest.fail("\n".join(problems))
