@@ -14,6 +14,12 @@ SEED_DIR = REPO.parent / "shared" / "seed"
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Personas are created with a password; the default hasher costs ~0.3 s each.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def learner(db):
     return get_user_model().objects.create_user("ada", password=PASSWORD)

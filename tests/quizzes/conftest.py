@@ -22,9 +22,3 @@ def quiz_content(tmp_path, settings) -> Path:
 @pytest.fixture
 def module(quiz_content):
     return get_module("quizfix")
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # The shared personas are created with a password; the default hasher costs ~0.3 s each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
