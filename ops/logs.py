@@ -30,7 +30,10 @@ class CorrelationFilter(logging.Filter):
                 record.msg = fields
         if getattr(record, "correlation_id", None) is None:
             from_msg = record.msg.get("correlation_id") if isinstance(record.msg, dict) else None
-            cid = from_msg or correlation_id()
+            # Django logs 4xx/5xx responses after the middleware has returned (the id's scope
+            # is over), but it attaches the request, which carries the id.
+            from_request = getattr(getattr(record, "request", None), "correlation_id", None)
+            cid = from_msg or correlation_id() or from_request
             if cid is not None:
                 record.correlation_id = cid
         return True

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from prometheus_client import (
     CollectorRegistry,
@@ -23,7 +24,8 @@ from prometheus_client import (
     multiprocess,
 )
 
-from resilient.telemetry import AttemptRecord, CallRecord
+if TYPE_CHECKING:
+    from resilient.telemetry import AttemptRecord, CallRecord
 
 MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or ""
 
@@ -93,12 +95,15 @@ def websocket_closed() -> None:
 
 def observe_record(record: AttemptRecord | CallRecord) -> None:
     """A `resilient.telemetry.MetricsHook`: pass it in `ResilientClient(telemetry_hooks=...)`."""
-    if not isinstance(record, AttemptRecord):
+    if record.event != "resilient.attempt":
         return  # calls are counted from the CoachTurn rows, once for all workers
-    API_ATTEMPTS.labels(record.model, record.outcome).inc()
-    if record.outcome != "ok" and record.wait_chosen is not None:
-        API_RETRIES.labels(record.model, record.outcome).inc()
-    GOVERNOR_WAIT.labels(record.model).observe(record.governor_wait)
+    # Checked by its `event` rather than isinstance, so that importing this module does not
+    # import the SDK (worker start-up and the multiprocess test stay light).
+    attempt = cast("AttemptRecord", record)
+    API_ATTEMPTS.labels(attempt.model, attempt.outcome).inc()
+    if attempt.outcome != "ok" and attempt.wait_chosen is not None:
+        API_RETRIES.labels(attempt.model, attempt.outcome).inc()
+    GOVERNOR_WAIT.labels(attempt.model).observe(attempt.governor_wait)
 
 
 _LIVE_FILE = re.compile(r"gauge_live\w+_(\d+)\.db")

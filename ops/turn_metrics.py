@@ -22,6 +22,7 @@ from prometheus_client.core import (
     HistogramMetricFamily,
     Metric,
 )
+from prometheus_client.utils import floatToGoString
 
 LABELS = ("model", "lab", "backend", "outcome", "degraded_kind")
 TTFT_BUCKETS_MS = (100, 250, 500, 1000, 2000, 3000, 5000, 10_000, 20_000, 60_000)
@@ -131,7 +132,7 @@ def _histogram(
     for (model, lab), t in sorted(by.items()):
         got: dict[str, int] = getattr(t, f"{prefix}_buckets")
         count: int = getattr(t, f"{prefix}_count")
-        buckets = [(f"{b / 1000:g}", float(got.get(str(b), 0))) for b in bounds]
+        buckets = [(floatToGoString(b / 1000), float(got.get(str(b), 0))) for b in bounds]
         buckets.append(("+Inf", float(count)))
         family.add_metric([model, lab], buckets, getattr(t, f"{prefix}_sum_ms") / 1000)
     return family

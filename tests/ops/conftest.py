@@ -63,6 +63,10 @@ def turns(learner) -> TurnFactory:
 @pytest.fixture
 def log_lines():
     """Everything the configured JSON console handler writes during the test, parsed."""
+    # Importing the ASGI app runs django.setup(), which applies LOGGING again with a new
+    # handler; do that first so the handler captured here is the one that stays.
+    import config.asgi  # noqa: F401
+
     handler = next(
         h
         for h in logging.getLogger().handlers
