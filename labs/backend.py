@@ -18,6 +18,8 @@ import httpx2
 from django.conf import settings
 
 from labs.offline import offline_responder
+from ops import switch as ops_switch
+from ops.process_metrics import observe_record
 from resilient import INTERACTIVE, Budget, CircuitBreaker, Policy, ResilientClient
 from resilient.simulator import Simulator, SimulatorConfig
 
@@ -48,9 +50,10 @@ class Backend:
 
 
 def choose_backend() -> Backend:
-    """The backend for the next turn, from the settings as they are now."""
-    model = settings.COACH_MODEL
-    if settings.ANTHROPIC_API_KEY:
+    """The backend for the next turn, from the settings and the ops switch as they are now."""
+    switch = ops_switch.current()
+    model = switch.model or settings.COACH_MODEL
+    if settings.ANTHROPIC_API_KEY and not switch.offline:
         return Backend("api", model, model)
     return Backend("offline", model, OFFLINE_LABEL)
 
@@ -109,4 +112,5 @@ def client_for(backend: Backend, budget: Budget | None) -> ResilientClient:
         breaker=breaker,
         fallback_model=fallback,
         sleep=retry_sleep,
+        telemetry_hooks=(observe_record,),
     )

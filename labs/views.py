@@ -59,7 +59,7 @@ def _page(
     }
     if conversation is not None:
         views = transcript(conversation, module, lab, read_only=read_only)
-        context["messages"] = views
+        context["chat_messages"] = views
         context["busy"] = bool(conversation.busy_until and conversation.busy_until > timezone.now())
         context["earlier"] = (
             Conversation.objects.filter(user=conversation.user, module=module.slug, lab=lab.slug)

@@ -1,0 +1,116 @@
+"""Who may connect, what a disconnect does, and what a second tab sees."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+
+from labs.backend import offline_simulator
+from labs.models import CoachTurn, Conversation, Message
+from tests.labs.conftest import communicator, make_conversation, receive, send, until_idle
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def test_anonymous_connections_are_refused(learner, fast_coach):
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    comm = await communicator(None, conversation.pk)
+    connected, _ = await comm.connect()
+    assert not connected
+    await comm.disconnect()
+
+
+@pytest.mark.parametrize("origin", ["http://evil.example", None])
+async def test_cross_origin_or_originless_connections_are_refused(learner, fast_coach, origin):
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    comm = await communicator(learner, conversation.pk, origin=origin)
+    connected, _ = await comm.connect()
+    assert not connected
+    await comm.disconnect()
+
+
+async def test_another_learners_conversation_is_refused(learner, other_learner, fast_coach):
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    comm = await communicator(other_learner, conversation.pk)
+    connected, _ = await comm.connect()
+    assert not connected
+    await comm.disconnect()
+
+
+async def test_disconnect_cancels_the_turn_and_closes_the_upstream_stream(
+    learner, fast_coach, settings
+):
+    settings.COACH_TOKENS_PER_SECOND = 500.0  # slow enough to leave mid-reply
+    simulator = offline_simulator()
+    cancelled_before = simulator.stats.cancelled
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    comm = await communicator(learner, conversation.pk)
+    assert (await comm.connect())[0]
+    await send(comm, message="How does jitter help after a 429?")
+    await receive(comm)  # accepted
+    first = await receive(comm)
+    assert first["swap"].startswith("beforeend")
+    await comm.disconnect()
+
+    assert simulator.stats.cancelled == cancelled_before + 1
+    assert simulator.stats.in_flight == 0
+    reply = await Message.objects.aget(conversation=conversation, role="assistant")
+    assert reply.status == Message.Status.FAILED
+    turn = await CoachTurn.objects.aget(conversation=conversation)
+    assert turn.outcome == "cancelled" and turn.finished is not None
+    assert (await Conversation.objects.aget(pk=conversation.pk)).busy_until is None
+
+
+async def test_a_second_tab_sees_the_same_stream_and_cannot_start_another_turn(
+    learner, fast_coach, settings
+):
+    settings.COACH_TOKENS_PER_SECOND = 500.0
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    first = await communicator(learner, conversation.pk)
+    second = await communicator(learner, conversation.pk)
+    assert (await first.connect())[0] and (await second.connect())[0]
+    try:
+        await send(first, message="How should I back off?")
+        mine = await receive(first)
+        theirs = await receive(second)
+        assert mine["accepted"] is True and theirs["accepted"] is False
+        assert "How should I back off?" in theirs["content"]
+        await send(second, message="And another thing")
+        refusal = await receive(second)
+        while refusal.get("target") != "#chat-alert":  # stream frames may come first
+            refusal = await receive(second)
+        assert "still answering" in refusal["content"]
+        sent = await until_idle(first)
+        seen = await until_idle(second)
+    finally:
+        await first.disconnect()
+        await second.disconnect()
+    assert seen[-1]["content"] == sent[-1]["content"]
+    text_frames = [f for f in seen if f["swap"].startswith("beforeend")]
+    assert text_frames and len(text_frames) <= len([f for f in sent if "beforeend" in f["swap"]])
+    assert await Message.objects.filter(conversation=conversation, role="user").acount() == 1
+
+
+async def test_the_consumer_survives_a_turn_that_breaks(learner, fast_coach, monkeypatch):
+    from labs import turns
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(turns.store, "history", broken)
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    comm = await communicator(learner, conversation.pk)
+    assert (await comm.connect())[0]
+    try:
+        await send(comm, message="Hello?")
+        await receive(comm)
+        final = (await until_idle(comm))[-1]
+        assert "Something went wrong on our side" in final["content"]
+        await asyncio.sleep(0)
+        await comm.send_to(text_data="still there?")
+        assert "not JSON" in (await receive(comm))["content"]
+    finally:
+        await comm.disconnect()
+    assert (await Conversation.objects.aget(pk=conversation.pk)).busy_until is None

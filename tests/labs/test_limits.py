@@ -1,0 +1,158 @@
+"""Bad frames and spent limits: a clear message in the chat, nothing lost, consumer alive."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from channels.db import database_sync_to_async
+from django.utils import timezone
+
+from labs.models import CoachTurn, Conversation, Message
+from tests.labs.conftest import communicator, make_conversation, receive, send, until_idle
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def past_turn(conversation: Conversation, cost: str, **extra) -> CoachTurn:
+    return CoachTurn.objects.create(
+        conversation=conversation,
+        user=conversation.user,
+        module=conversation.module,
+        lab=conversation.lab,
+        model="claude-sonnet-4-5",
+        backend="offline",
+        outcome="completed",
+        cost_usd=Decimal(cost),
+        started=extra.pop("started", timezone.now()),
+        **extra,
+    )
+
+
+async def refused(comm) -> str:
+    frame = await receive(comm)
+    assert frame["target"] == "#chat-alert" and frame["error"] is True
+    assert "accepted" not in frame
+    return frame["content"]
+
+
+BAD_FRAMES = [
+    ("not json at all", "not JSON"),
+    ("[1, 2]", "expected a JSON object"),
+    ('{"action": "delete-everything"}', "Unknown action"),
+    ('{"action": "send", "message": "   "}', "Type a message"),
+    ('{"action": "send"}', "Type a message"),
+    ('{"action": "send", "message": 42}', "Type a message"),
+    ('{"action": "send", "message": "hi", "faults": "meteor"}', "fault drill does not exist"),
+    ('{"action": "retry"}', "no unanswered message"),
+]
+
+
+async def test_each_bad_frame_gets_a_clear_message_and_the_chat_still_works(
+    learner, fast_coach
+):
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    comm = await communicator(learner, conversation.pk)
+    assert (await comm.connect())[0]
+    try:
+        for raw, expected in BAD_FRAMES:
+            await comm.send_to(text_data=raw)
+            assert expected in await refused(comm), raw
+        await send(comm, message="x" * 4001)
+        text = await refused(comm)
+        assert "4,001 characters" in text and "limit is 4,000" in text
+        assert await Message.objects.filter(conversation=conversation).acount() == 0
+        await send(comm, message="After all that, how do I back off?")
+        assert (await receive(comm))["accepted"] is True
+        assert "Reply complete" in (await until_idle(comm))[-1]["content"]
+    finally:
+        await comm.disconnect()
+
+
+async def test_too_many_messages_a_minute_are_refused(learner, fast_coach, settings):
+    settings.CHAT_MESSAGES_PER_MINUTE = 2
+    other = await database_sync_to_async(make_conversation)(learner, "budget-lab")
+    # Turns in any conversation count, and only those inside the last minute.
+    await database_sync_to_async(past_turn)(other, "0")
+    await database_sync_to_async(past_turn)(
+        other, "0", started=timezone.now() - timedelta(minutes=2)
+    )
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    comm = await communicator(learner, conversation.pk)
+    assert (await comm.connect())[0]
+    try:
+        await send(comm, message="first")
+        await until_idle(comm)
+        await send(comm, message="second")
+        assert "2 messages a minute" in await refused(comm)
+    finally:
+        await comm.disconnect()
+    assert await Message.objects.filter(conversation=conversation, role="user").acount() == 1
+
+
+@pytest.mark.parametrize(
+    ("setting", "scope", "expected"),
+    [
+        ("BUDGET_CONVERSATION_USD", "conversation", "This conversation has used its budget"),
+        ("BUDGET_LEARNER_DAY_USD", "learner", "You have used today's coach budget"),
+        ("BUDGET_GLOBAL_DAY_USD", "global", "used today's coach budget for everyone"),
+    ],
+)
+async def test_a_spent_budget_is_refused_with_its_reason(
+    learner, other_learner, fast_coach, settings, setting, scope, expected
+):
+    settings.BUDGET_CONVERSATION_USD = 5
+    settings.BUDGET_LEARNER_DAY_USD = 5
+    settings.BUDGET_GLOBAL_DAY_USD = 5
+    setattr(settings, setting, 0.25)
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    spender = {
+        "conversation": conversation,
+        "learner": await database_sync_to_async(make_conversation)(learner, "budget-lab"),
+        "global": await database_sync_to_async(make_conversation)(other_learner),
+    }[scope]
+    await database_sync_to_async(past_turn)(spender, "0.30")
+    comm = await communicator(learner, conversation.pk)
+    assert (await comm.connect())[0]
+    try:
+        await send(comm, message="One more question please")
+        assert expected.replace("'", "&#x27;") in await refused(comm)
+    finally:
+        await comm.disconnect()
+
+
+async def test_a_budget_the_next_call_could_break_degrades_before_calling(
+    learner, fast_coach, settings
+):
+    # Spent is under the cap, but the worst case of one more call is not: refused by the client.
+    settings.BUDGET_CONVERSATION_USD = 0.02
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    await database_sync_to_async(past_turn)(conversation, "0.015")
+    comm = await communicator(learner, conversation.pk)
+    assert (await comm.connect())[0]
+    try:
+        await send(comm, message="And what about jitter?")
+        await receive(comm)
+        final = (await until_idle(comm))[-1]
+    finally:
+        await comm.disconnect()
+    assert "token budget" in final["content"]
+    turn = await CoachTurn.objects.filter(conversation=conversation).alatest("started")
+    assert turn.degraded_kind == "budget_exhausted" and turn.attempts == 0
+
+
+async def test_a_second_message_while_the_coach_is_busy_is_refused(learner, fast_coach):
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    # Another tab or worker holds the conversation: the refusal comes from the database.
+    await Conversation.objects.filter(pk=conversation.pk).aupdate(
+        busy_until=timezone.now() + timedelta(minutes=1)
+    )
+    comm = await communicator(learner, conversation.pk)
+    assert (await comm.connect())[0]
+    try:
+        await send(comm, message="Are you there?")
+        assert "still answering" in await refused(comm)
+    finally:
+        await comm.disconnect()
+    assert await Message.objects.filter(conversation=conversation).acount() == 0
