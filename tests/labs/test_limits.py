@@ -49,9 +49,7 @@ BAD_FRAMES = [
 ]
 
 
-async def test_each_bad_frame_gets_a_clear_message_and_the_chat_still_works(
-    learner, fast_coach
-):
+async def test_each_bad_frame_gets_a_clear_message_and_the_chat_still_works(learner, fast_coach):
     conversation = await database_sync_to_async(make_conversation)(learner)
     comm = await communicator(learner, conversation.pk)
     assert (await comm.connect())[0]

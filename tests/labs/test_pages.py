@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -114,9 +113,7 @@ def test_learners_cannot_open_another_learners_conversation(
     assert response.status_code == 404
 
 
-def test_instructors_read_any_conversation_without_a_socket(
-    learner, instructor_client, fast_coach
-):
+def test_instructors_read_any_conversation_without_a_socket(learner, instructor_client, fast_coach):
     conversation = make_conversation(learner)
     chat(conversation, ("user", "A learner question"))
     url = reverse("lab_conversation", args=[MODULE, LAB, conversation.pk])

@@ -1,0 +1,236 @@
+"""Pure rules: frames and coalescing, retrieval, the coach's prompt and messages, limits."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from course.content import Coach, Lab, Lesson
+from labs.coach import api_messages, system_prefix
+from labs.frames import Coalescer, clear_text_frame, partial, text_frame
+from labs.limits import Caps, Spent, check_budget, check_rate, check_text
+from labs.offline import coaching_question, compose, excerpt
+from labs.retrieval import passages, rank
+
+# --- frames -----------------------------------------------------------------------------
+
+
+def test_streamed_text_is_escaped_and_appended():
+    frame = json.loads(text_frame(7, "<script>alert('x')</script> & more"))
+    assert frame == {
+        "target": "#msg-7-text",
+        "swap": "beforeend swapEmpty:true",
+        "content": "&lt;script&gt;alert('x')&lt;/script&gt; &amp; more",
+    }
+
+
+def test_a_frame_of_only_spaces_is_still_swapped():
+    assert "swapEmpty:true" in json.loads(text_frame(1, " "))["swap"]
+
+
+def test_a_restart_clears_the_text_and_carries_its_notice():
+    frame = json.loads(clear_text_frame(3, "<p>why</p>"))
+    assert frame["target"] == "#msg-3-text" and frame["swap"].startswith("innerHTML")
+    assert frame["content"] == partial("#msg-3-notice", "innerHTML", "<p>why</p>")
+
+
+def test_partial_escapes_its_attributes():
+    assert partial('#a"b', "innerHTML", "<p>x</p>") == (
+        '<hx-partial hx-target="#a&quot;b" hx-swap="innerHTML"><p>x</p></hx-partial>'
+    )
+
+
+@pytest.mark.parametrize(
+    ("arrivals", "expected"),
+    [
+        # (time, text) arrivals -> what goes out at each arrival (None = kept)
+        ([(0.0, "a"), (0.01, "b"), (0.02, "c"), (0.05, "d")], ["a", None, None, "bcd"]),
+        ([(0.0, "a"), (0.1, "b"), (0.2, "c")], ["a", "b", "c"]),
+        ([(0.0, "a"), (0.039, "b"), (0.04, "c")], ["a", None, "bc"]),
+    ],
+)
+def test_coalescing_sends_at_most_one_frame_per_interval(arrivals, expected):
+    coalescer = Coalescer(interval=0.04, max_chars=100)
+    assert [coalescer.add(text, now) for now, text in arrivals] == expected
+
+
+def test_the_pending_buffer_is_bounded():
+    coalescer = Coalescer(interval=10.0, max_chars=10)
+    coalescer.add("x", 0.0)
+    outputs = [coalescer.add("abcd", 0.001 * i) for i in range(1, 4)]
+    assert outputs == [None, None, "abcdabcdabcd"]
+    assert coalescer.pending_chars == 0
+
+
+def test_flush_and_reset():
+    coalescer = Coalescer(interval=10.0)
+    coalescer.add("a", 0.0)
+    coalescer.add("b", 0.001)
+    assert coalescer.flush(0.002) == "b"
+    assert coalescer.flush(0.003) is None
+    coalescer.add("c", 0.004)
+    coalescer.reset()
+    assert coalescer.flush(0.005) is None
+
+
+# --- retrieval and the offline coach -------------------------------------------------------
+
+BODY = """A story about a night of 429s and a pager that would not stop.
+
+## Understanding the HTTP 429
+
+A 429 means too many requests. Read the `retry-after` header first and wait that many seconds.
+
+```python
+print("a 429 inside code is never quoted")
+```
+
+## Prompt caching
+
+Prompt caching reuses a long static prefix at a tenth of the input price for later requests.
+"""
+
+
+def test_passages_keep_prose_with_its_section_and_skip_code():
+    found = passages([("retry", 1, "Retry", BODY)])
+    assert [p.section for p in found] == ["", "Understanding the HTTP 429", "Prompt caching"]
+    assert all("print(" not in p.text for p in found)
+
+
+@pytest.mark.parametrize(
+    ("query", "section"),
+    [
+        ("how long to wait after retry-after?", "Understanding the HTTP 429"),
+        ("is caching the static prefix cheaper?", "Prompt caching"),
+    ],
+)
+def test_rank_finds_the_passage_about_the_question(query, section):
+    hits = rank(query, passages([("retry", 1, "Retry", BODY)]))
+    assert hits[0].passage.section == section
+
+
+def test_rank_returns_nothing_for_unrelated_or_empty_questions():
+    corpus = passages([("retry", 1, "Retry", BODY)])
+    assert rank("banana bread recipe", corpus) == []
+    assert rank("the of and", corpus) == []
+
+
+LAB = Lab(
+    slug="l",
+    number=1,
+    lesson="retry",
+    title="Retries",
+    subtitle="",
+    mission="Design retries.",
+    opener="How?",
+    greeting="Hi.",
+    coach=Coach(name="C", persona="You are a coach.", questions=("Q one?", "Q two?")),
+)
+
+
+def test_the_offline_reply_names_the_lesson_quotes_it_and_ends_with_a_question():
+    hits = rank("retry-after header", passages([("retry", 1, "Retry", BODY)]))
+    reply = compose(LAB, hits, user_turns=2)
+    assert "[Lesson 1: Retry](lesson:retry)" in reply and "*Understanding the HTTP 429*" in reply
+    assert "> A 429 means too many requests." in reply
+    assert reply.endswith("Q two?")
+
+
+def test_the_offline_reply_admits_when_the_course_has_nothing():
+    reply = compose(LAB, [], user_turns=1)
+    assert "could not find that in the course" in reply and reply.endswith("Q one?")
+
+
+@pytest.mark.parametrize(("turns", "question"), [(1, "Q one?"), (2, "Q two?"), (3, "Q one?")])
+def test_coaching_questions_rotate(turns, question):
+    assert coaching_question(LAB, turns) == question
+
+
+def test_excerpt_keeps_whole_sentences():
+    text = "One. " + "Two is longer. " * 40
+    assert excerpt(text, limit=20) == "One. Two is longer."
+
+
+# --- the coach's prompt ----------------------------------------------------------------------
+
+
+def test_the_system_prefix_is_persona_and_lesson():
+    lesson = Lesson("retry", 1, "Retry", "t", "h", BODY, (), "p", 1)
+    prefix = system_prefix(LAB, lesson)
+    assert prefix.startswith("You are a coach.")
+    assert "Lesson 1: Retry" in prefix and "Prompt caching reuses" in prefix
+
+
+def test_api_messages_alternate_and_start_with_the_learner():
+    history = [
+        ("assistant", "stray"),
+        ("user", "first"),
+        ("user", "again, since the reply failed"),
+        ("assistant", "answer"),
+        ("user", " "),
+        ("user", "next"),
+    ]
+    assert api_messages(history) == [
+        {"role": "user", "content": "first\n\nagain, since the reply failed"},
+        {"role": "assistant", "content": "answer"},
+        {"role": "user", "content": "next"},
+    ]
+
+
+# --- limits ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("hello", None),
+        ("", "Type a message"),
+        ("  \n", "Type a message"),
+        (None, "Type a message"),
+        (["list"], "Type a message"),
+        ("x" * 11, "limit is 10"),
+        ("x" * 10, None),
+    ],
+)
+def test_check_text(text, problem):
+    result = check_text(text, 10)
+    assert (result is None) if problem is None else (problem in result)
+
+
+NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("ages", "limit", "wait"),
+    [
+        ([], 2, None),
+        ([10], 2, None),
+        ([10, 50], 2, "Wait 10 s"),
+        ([10, 50, 61], 2, "Wait 10 s"),
+        ([59.5, 1], 2, "Wait 1 s"),
+    ],
+)
+def test_check_rate(ages, limit, wait):
+    recent = [NOW - timedelta(seconds=age) for age in ages]
+    result = check_rate(recent, NOW, limit)
+    assert (result is None) if wait is None else (wait in result)
+
+
+CAPS = Caps(Decimal("0.5"), Decimal("2"), Decimal("50"))
+
+
+@pytest.mark.parametrize(
+    ("spent", "problem"),
+    [
+        (Spent(Decimal("0.49"), Decimal("1"), Decimal("10")), None),
+        (Spent(Decimal("0.50"), Decimal("1"), Decimal("10")), "This conversation"),
+        (Spent(Decimal("0.1"), Decimal("2"), Decimal("10")), "today's coach budget"),
+        (Spent(Decimal("0.1"), Decimal("1"), Decimal("50")), "for everyone"),
+    ],
+)
+def test_check_budget(spent, problem):
+    result = check_budget(spent, CAPS)
+    assert (result is None) if problem is None else (problem in result)
