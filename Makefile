@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint instructor vendor bench clean
+.PHONY: run test install lint instructor vendor bench clean browser vendor-axe run-scaled \
+	test-unit test-e2e test-scaled test-postgres
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,12 +36,48 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-test: $(STAMP)
+# Static checks, then each suite in turn with a one-line summary per suite (.ci/suites.py):
+# unit + integration (SQLite), e2e (Chromium), scaled (2 workers, PostgreSQL + Redis),
+# and the unit suite again on PostgreSQL. A missing service skips its suite with the reason;
+# with CI=true that skip is a failure.
+test: $(STAMP) browser
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check_content
-	$(PY) -m pytest
+	$(PY) .ci/suites.py
+
+test-unit: $(STAMP)
+	$(PY) .ci/suites.py unit
+
+test-e2e: $(STAMP) browser
+	$(PY) .ci/suites.py e2e
+
+test-scaled: $(STAMP)
+	$(PY) .ci/suites.py scaled
+
+test-postgres: $(STAMP)
+	$(PY) .ci/suites.py postgres
+
+# Debian's Chromium drives the browser tests (Playwright's own download is not used).
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "chromium is missing and cannot be installed here (needs root + apt):" \
+		     "the e2e suite will be skipped (a failure with CI=true)"; \
+	fi
+
+# Two ASGI workers sharing PostgreSQL and Redis, as the scaled deployment runs them.
+run-scaled: $(STAMP)
+	$(PY) -m tests.scaled.deployment
+
+# axe-core for the accessibility checks of the browser tests (test-only, vendored).
+vendor-axe:
+	npm ci --no-audit --no-fund --silent
+	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE tests/e2e/vendor/
 
 bench: $(STAMP)
 	$(PY) -m bench.pages
@@ -50,4 +87,4 @@ vendor:
 	cp /tmp/htmx-vendor/package/dist/htmx.min.js /tmp/htmx-vendor/package/dist/ext/hx-ws.min.js /tmp/htmx-vendor/package/LICENSE static/vendor/htmx/
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache artifacts node_modules
