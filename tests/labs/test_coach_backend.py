@@ -1,0 +1,96 @@
+"""The backend switch, escaping of coach output, and the real course labs."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+from channels.db import database_sync_to_async
+from django.conf import settings as django_settings
+from django.utils.html import escape
+
+from course.registry import get_modules
+from labs.backend import OFFLINE_LABEL, choose_backend, offline_simulator
+from labs.models import CoachTurn, Conversation, Message
+from tests.labs.conftest import communicator, make_conversation, receive, send, until_idle
+
+
+def test_the_backend_is_chosen_from_settings_at_call_time(settings):
+    settings.ANTHROPIC_API_KEY = ""
+    assert choose_backend().label == OFFLINE_LABEL and choose_backend().offline
+    settings.ANTHROPIC_API_KEY = "sk-live"
+    settings.COACH_MODEL = "claude-haiku-4-5"
+    chosen = choose_backend()
+    assert chosen.kind == "api" and chosen.label == "claude-haiku-4-5"
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_coach_output_is_escaped_while_streaming_and_sanitised_when_done(
+    learner, fast_coach, monkeypatch
+):
+    evil = "<script>alert(1)</script> **safe** <img src=x onerror=alert(2)>"
+    monkeypatch.setattr(offline_simulator(), "responder", lambda request: evil)
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    comm = await communicator(learner, conversation.pk)
+    assert (await comm.connect())[0]
+    try:
+        await send(comm, message="Say something nasty")
+        await receive(comm)
+        frames = await until_idle(comm)
+    finally:
+        await comm.disconnect()
+    streamed = "".join(f["content"] for f in frames if f["swap"].startswith("beforeend"))
+    assert "<" not in streamed and html.unescape(streamed) == evil
+    final = frames[-1]["content"]
+    assert "<script" not in final and "<img" not in final
+    assert "<strong>safe</strong>" in final
+
+
+REAL_MODULES = [m for m in get_modules(django_settings.CONTENT_DIR) if m.labs]
+
+
+@pytest.mark.skipif(not REAL_MODULES, reason="the course labs are not written yet")
+@pytest.mark.django_db
+def test_every_real_lab_page_renders(learner_client):
+    for module in REAL_MODULES:
+        for lab in module.labs:
+            page = learner_client.get(f"/modules/{module.slug}/labs/{lab.slug}/")
+            assert page.status_code == 200, lab.slug
+            text = page.content.decode()
+            assert escape(lab.greeting)[:40] in text
+            assert module.lesson(lab.lesson) is not None, lab.slug
+
+
+@pytest.mark.skipif(not REAL_MODULES, reason="the course labs are not written yet")
+@pytest.mark.django_db(transaction=True)
+async def test_the_coach_prefix_is_cached_across_turns_of_a_real_lab(
+    learner, settings, monkeypatch
+):
+    from labs import backend, frames
+
+    settings.ANTHROPIC_API_KEY = ""
+    settings.COACH_TTFT = 0.0
+    settings.COACH_TOKENS_PER_SECOND = 0.0
+    settings.COACH_FAULTS = ""
+    monkeypatch.setattr(frames, "FRAME_INTERVAL", 0.04)
+    module = REAL_MODULES[0]
+    lab = module.labs[0]
+    conversation = await Conversation.objects.acreate(
+        user=learner, module=module.slug, lab=lab.slug
+    )
+    comm = await communicator(learner, conversation.pk)
+    assert (await comm.connect())[0]
+    try:
+        for question in ("How should I handle a 429?", "And what about jitter?"):
+            await send(comm, message=question)
+            await receive(comm)
+            assert "Reply complete" in (await until_idle(comm))[-1]["content"]
+    finally:
+        await comm.disconnect()
+    turns = [t async for t in CoachTurn.objects.filter(conversation=conversation)]
+    assert turns[0].cache_write_tokens + turns[0].cache_read_tokens > 1024
+    assert turns[1].cache_read_tokens > 1024
+    assert turns[1].cost_usd < turns[0].cost_usd or turns[0].cache_read_tokens > 0
+    reply = await Message.objects.filter(role="assistant").afirst()
+    assert "Lesson" in reply.text
+    assert backend.offline_simulator().stats.completed >= 2
