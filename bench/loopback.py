@@ -245,3 +245,9 @@ async def _load(port: int, path: str, seconds: float, connections: int) -> LoadR
 
 def load(port: int, path: str, seconds: float = 5.0, connections: int = 8) -> LoadResult:
     return asyncio.run(_load(port, path, seconds, connections))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
