@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,11 +105,20 @@ def start_simulator(
 def start_workers(
     env: dict[str, str], count: int, logs: Path, ports: list[int] | None = None
 ) -> list[Process]:
+    """Start `count` workers at once (each takes seconds to import the project)."""
     ports = ports or [free_port() for _ in range(count)]
-    return [
-        start_server(SERVER, env, port, log=logs / f"worker-{index + 1}.log")
-        for index, port in enumerate(ports)
-    ]
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        futures = [
+            pool.submit(start_server, SERVER, env, port, log=logs / f"worker-{index + 1}.log")
+            for index, port in enumerate(ports)
+        ]
+        started = [f.result() for f in futures if f.exception() is None]
+        failed = [f.exception() for f in futures if f.exception() is not None]
+    if failed:
+        for process in started:
+            process.stop()
+        raise failed[0]  # type: ignore[misc]
+    return started
 
 
 @contextlib.contextmanager
