@@ -25,6 +25,11 @@ NOT_JSON = "That message could not be read (it was not JSON). Reload the page an
 NOT_OBJECT = "That message could not be read (expected a JSON object)."
 
 
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("coach turn task failed", exc_info=task.exception())
+
+
 class LabChatConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.task: asyncio.Task[Any] | None = None
@@ -85,6 +90,7 @@ class LabChatConsumer(AsyncWebsocketConsumer):
         self.task = asyncio.create_task(
             turns.run_turn(result, self.conversation, self.module, self.lab, self)
         )
+        self.task.add_done_callback(_log_failure)
 
     # -- Outlet for the turn task --------------------------------------------------------
 
