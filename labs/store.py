@@ -21,9 +21,11 @@ from labs.limits import Spent
 from labs.models import CoachTurn, Conversation, Message
 from resilient import Spend
 
-# How long a turn may hold a conversation. Longer than any turn the INTERACTIVE policy allows
-# (its deadline plus the last attempt), so it only matters when a worker died mid-turn.
-TURN_LEASE = timedelta(minutes=3)
+# How long a turn holds a conversation without renewing it. A running turn renews its lease
+# every LEASE_RENEWAL, so the lease only lapses when the worker running the turn died: then
+# another worker may serve the learner's retry within TURN_LEASE.
+TURN_LEASE = timedelta(seconds=15)
+LEASE_RENEWAL = timedelta(seconds=5)
 TITLE_CHARS = 80
 
 
@@ -51,6 +53,14 @@ def claim(conversation_id: int) -> bool:
         Q(busy_until__isnull=True) | Q(busy_until__lt=now), pk=conversation_id
     ).update(busy_until=now + TURN_LEASE)
     return taken == 1
+
+
+@database_sync_to_async
+def renew(conversation_id: int) -> None:
+    """Extend a running turn's lease; a no-op once the turn has finished (lease cleared)."""
+    Conversation.objects.filter(pk=conversation_id, busy_until__isnull=False).update(
+        busy_until=timezone.now() + TURN_LEASE
+    )
 
 
 @database_sync_to_async
@@ -84,12 +94,16 @@ def spent(conversation_id: int, user_id: int, now: datetime) -> Spent:
 
 @database_sync_to_async
 def unanswered_user_message(conversation_id: int) -> Message | None:
-    """The last learner message, if the coach's last answer to it failed or never came."""
+    """The last learner message, if the coach's last answer to it failed or never came.
+
+    A reply still marked streaming counts as never came: either its turn is running (then
+    `claim` refuses the retry) or its worker died mid-stream (then the retry is welcome).
+    """
     last = Message.objects.filter(conversation_id=conversation_id).order_by("-created", "-id")
     for message in last[:50]:
         if message.role == Message.Role.USER:
             return message
-        if message.status != Message.Status.FAILED:
+        if message.status not in (Message.Status.FAILED, Message.Status.STREAMING):
             return None
     return None
 
@@ -118,6 +132,12 @@ def start_turn(
                 if len(title) > TITLE_CHARS:
                     title = title[: TITLE_CHARS - 1].rstrip() + "…"
                 Conversation.objects.filter(pk=conversation.pk).update(title=title)
+        # This turn holds the claim, so a reply still streaming was left by a dead worker.
+        Message.objects.filter(
+            conversation=conversation,
+            role=Message.Role.ASSISTANT,
+            status=Message.Status.STREAMING,
+        ).update(status=Message.Status.FAILED)
         assistant = Message.objects.create(
             conversation=conversation,
             role=Message.Role.ASSISTANT,

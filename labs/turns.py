@@ -15,10 +15,10 @@ import contextlib
 import html
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from django.conf import settings
 from django.utils import timezone
@@ -53,6 +53,7 @@ from resilient import (
 )
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 ACTIONS = ("send", "retry")
 BUSY_MESSAGE = (
@@ -260,8 +261,9 @@ async def run_turn(
 
     try:
         with correlation_scope(cid):
-            final = await _stream(
-                admitted, conversation, module, lab, outlet, budget_store, restarts, clock
+            final = await _holding_lease(
+                conversation.pk,
+                _stream(admitted, conversation, module, lab, outlet, budget_store, restarts, clock),
             )
     except asyncio.CancelledError:
         cancelled = {
@@ -299,6 +301,23 @@ async def run_turn(
         turn = await finish("", Message.Status.FAILED, fields)
         await _final_frame(outlet, turn, module, lab, "Reply failed")
     return turn
+
+
+async def _renew_lease(conversation_id: int) -> None:
+    while True:
+        await asyncio.sleep(store.LEASE_RENEWAL.total_seconds())
+        await store.renew(conversation_id)
+
+
+async def _holding_lease(conversation_id: int, work: Awaitable[T]) -> T:
+    """Await `work` while renewing the conversation's lease, so only a dead worker loses it."""
+    keeper = asyncio.create_task(_renew_lease(conversation_id))
+    try:
+        return await work
+    finally:
+        keeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeper
 
 
 async def _stream(
