@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 from django.core.cache import cache
-from django.db import DatabaseError, connections
+from django.db import connections
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,9 @@ def current() -> Switch:
         else:
             # At most once per CACHE_SECONDS per worker, a one-row primary-key read.
             switch = _reader.submit(_read_in_thread).result(timeout=READ_TIMEOUT)
-    except (DatabaseError, TimeoutError):
+    except Exception:
+        # The switch only overrides the configuration; if it cannot be read (database down,
+        # not migrated yet), the coaches run as configured rather than not at all.
         logger.warning("coach switch unreadable; coaches run as configured", exc_info=True)
         return AUTO
     _remember(switch)
