@@ -10,7 +10,7 @@ from ops.models import CoachSwitch, TelemetryCarry
 
 
 @admin.register(CoachSwitch)
-class CoachSwitchAdmin(admin.ModelAdmin):
+class CoachSwitchAdmin(admin.ModelAdmin[CoachSwitch]):
     list_display = ("backend", "model_override", "note", "updated", "updated_by")
     readonly_fields = ("updated", "updated_by")
     fields = ("backend", "model_override", "note", "updated", "updated_by")
@@ -35,7 +35,7 @@ class CoachSwitchAdmin(admin.ModelAdmin):
 
 
 @admin.register(TelemetryCarry)
-class TelemetryCarryAdmin(admin.ModelAdmin):
+class TelemetryCarryAdmin(admin.ModelAdmin[TelemetryCarry]):
     list_display = ("model", "lab", "backend", "outcome", "degraded_kind", "turns", "cost_usd")
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -89,7 +89,7 @@ class CorrelationIdMiddleware:
         t0 = time.perf_counter()
         cid = self._id_for(request)
         with correlation_scope(cid):
-            response = await self.get_response(request)
+            response: HttpResponse = await self.get_response(request)
         self._finish(request, response, cid, t0)
         return response
 

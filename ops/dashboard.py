@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 
 from ops import alerts, charts
+from ops.alerts import AlertState
 from ops.stats import Day, Summary, TurnRow, per_day, summarize
 
 WINDOWS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}
@@ -60,7 +61,7 @@ def load_rows(since: datetime) -> list[TurnRow]:
     return out
 
 
-def alert_states(now: datetime, rows: list[TurnRow] | None = None) -> list[alerts.AlertState]:
+def alert_states(now: datetime, rows: list[TurnRow] | None = None) -> list[AlertState]:
     t = thresholds()
     start = day_start(now)
     if rows is None:
@@ -74,13 +75,13 @@ class Dashboard:
     window: str
     summary: Summary
     days: list[Day]
-    alerts: list[alerts.AlertState]
+    alerts: list[AlertState]
     budget_usd: float
     cost_chart: charts.BarChart
     token_chart: charts.BarChart
 
     @property
-    def firing(self) -> list[alerts.AlertState]:
+    def firing(self) -> list[AlertState]:
         return [a for a in self.alerts if a.firing]
 
 

@@ -132,7 +132,7 @@ def forget_dead_workers(path: str) -> list[int]:
         }
     )
     for pid in dead:
-        multiprocess.mark_process_dead(pid, path)
+        multiprocess.mark_process_dead(pid, path)  # type: ignore[no-untyped-call]
     return dead
 
 
@@ -143,5 +143,5 @@ def exposition(multiproc_dir: str | None = None) -> bytes:
         return generate_latest(REGISTRY)
     forget_dead_workers(path)
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry, path=path)
+    multiprocess.MultiProcessCollector(registry, path=path)  # type: ignore[no-untyped-call]
     return generate_latest(registry)

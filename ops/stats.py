@@ -154,4 +154,15 @@ def per_day(rows: Iterable[TurnRow], last_day: date, days: int) -> list[Day]:
         t[3] += r.cache_read_tokens
         t[4] += r.cache_write_tokens
         costs[key] += r.cost_usd
-    return [Day(d, *totals[d], cost_usd=costs[d]) for d in sorted(totals)]
+    return [
+        Day(
+            d,
+            turns=t[0],
+            input_tokens=t[1],
+            output_tokens=t[2],
+            cache_read_tokens=t[3],
+            cache_write_tokens=t[4],
+            cost_usd=costs[d],
+        )
+        for d, t in sorted(totals.items())
+    ]

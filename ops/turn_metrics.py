@@ -125,6 +125,11 @@ def totals() -> dict[Labels, Totals]:
     return merged
 
 
+def _le(bound_ms: int) -> str:
+    """The `le` label Prometheus clients write for a bound in seconds ("0.25", "2.0")."""
+    return str(floatToGoString(bound_ms / 1000))  # type: ignore[no-untyped-call]
+
+
 def _histogram(
     name: str, doc: str, by: dict[tuple[str, str], Totals], prefix: str, bounds: Iterable[int]
 ) -> HistogramMetricFamily:
@@ -132,7 +137,7 @@ def _histogram(
     for (model, lab), t in sorted(by.items()):
         got: dict[str, int] = getattr(t, f"{prefix}_buckets")
         count: int = getattr(t, f"{prefix}_count")
-        buckets = [(floatToGoString(b / 1000), float(got.get(str(b), 0))) for b in bounds]
+        buckets = [(_le(b), float(got.get(str(b), 0))) for b in bounds]
         buckets.append(("+Inf", float(count)))
         family.add_metric([model, lab], buckets, getattr(t, f"{prefix}_sum_ms") / 1000)
     return family
@@ -237,5 +242,5 @@ def running_now(now: datetime) -> int:
 
 def exposition(gauges: Gauges) -> bytes:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(TurnCollector(totals(), gauges))  # type: ignore[arg-type]
+    registry.register(TurnCollector(totals(), gauges))
     return generate_latest(registry)

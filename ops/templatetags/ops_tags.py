@@ -36,5 +36,5 @@ def signal_value(value: float | None, unit: str) -> str:
 
 
 @register.filter
-def get(mapping: dict, key: object) -> object:
+def get(mapping: dict[object, object], key: object) -> object:
     return mapping.get(key)
