@@ -82,6 +82,14 @@ class Summary:
         return share(self.errors_by_kind.get(kind, 0), self.answered)
 
     @property
+    def outcome_rows(self) -> list[tuple[str, int, float | None]]:
+        """(outcome, turns, share of answered turns); cancelled turns have no share."""
+        return [
+            (o, n, None if o == "cancelled" else share(n, self.answered))
+            for o, n in self.by_outcome.items()
+        ]
+
+    @property
     def error_rows(self) -> list[tuple[str, int, float | None]]:
         return [(k, n, self.error_share(k)) for k, n in self.errors_by_kind.items()]
 
