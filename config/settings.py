@@ -175,7 +175,7 @@ if not CONTENT_DIR.is_dir():
 # --- Coach (labs) ---
 ANTHROPIC_API_KEY = envsecret("ANTHROPIC_API_KEY", required=False)
 ANTHROPIC_BASE_URL = envstr("ANTHROPIC_BASE_URL")
-COACH_MODEL = envstr("COACH_MODEL", "claude-sonnet-4-6")
+COACH_MODEL: str = envstr("COACH_MODEL") or "claude-sonnet-4-6"
 COACH_FALLBACK_MODEL = envstr("COACH_FALLBACK_MODEL", "")
 COACH_MAX_TOKENS = envint("COACH_MAX_TOKENS", 1024, minimum=16)
 COACH_FAULTS = envstr("COACH_FAULTS", "")

@@ -52,7 +52,7 @@ class Backend:
 def choose_backend() -> Backend:
     """The backend for the next turn, from the settings and the ops switch as they are now."""
     switch = ops_switch.current()
-    model = switch.model or settings.COACH_MODEL
+    model = switch.model or str(settings.COACH_MODEL)
     if settings.ANTHROPIC_API_KEY and not switch.offline:
         return Backend("api", model, model)
     return Backend("offline", model, OFFLINE_LABEL)

@@ -30,7 +30,7 @@ def _log_failure(task: asyncio.Task[Any]) -> None:
         logger.error("coach turn task failed", exc_info=task.exception())
 
 
-class LabChatConsumer(AsyncWebsocketConsumer):
+class LabChatConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels has no type hints
     async def connect(self) -> None:
         self.task: asyncio.Task[Any] | None = None
         self.group = ""

@@ -19,7 +19,7 @@ def _plural(n: int, word: str) -> str:
 def lab_statuses(user: AbstractBaseUser, module: Module) -> dict[str, str]:
     """`lab:<slug>` -> "2 conversations" for each lab the learner has talked in."""
     rows = (
-        Conversation.objects.filter(user=user, module=module.slug)
+        Conversation.objects.filter(user_id=user.pk, module=module.slug)
         .annotate(n=Count("messages"))
         .filter(n__gt=0)
         .values_list("lab", flat=True)
@@ -33,12 +33,12 @@ def lab_statuses(user: AbstractBaseUser, module: Module) -> dict[str, str]:
 def conversations_activity(user: AbstractBaseUser) -> list[ActivityLink]:
     links = []
     conversations = (
-        Conversation.objects.filter(user=user).annotate(n=Count("messages")).filter(n__gt=0)
+        Conversation.objects.filter(user_id=user.pk).annotate(n=Count("messages")).filter(n__gt=0)
     )
     for conversation in conversations[:50]:
         module = get_module(conversation.module)
         lab = module.lab(conversation.lab) if module else None
-        if lab is None:
+        if module is None or lab is None:
             continue
         links.append(
             ActivityLink(

@@ -7,10 +7,11 @@ the database. Spend is summed from `CoachTurn` rows, never kept in memory.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, ParamSpec, TypeVar, cast
 
 from channels.db import database_sync_to_async
 from django.db import transaction
@@ -28,6 +29,14 @@ TURN_LEASE = timedelta(seconds=15)
 LEASE_RENEWAL = timedelta(seconds=5)
 TITLE_CHARS = 80
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def in_db_thread(fn: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """`database_sync_to_async` with its signature kept for the type checker."""
+    return cast(Callable[P, Awaitable[R]], database_sync_to_async(fn))
+
 
 def day_start(now: datetime) -> datetime:
     return datetime.combine(now.astimezone(UTC).date(), time.min, tzinfo=UTC)
@@ -40,12 +49,12 @@ class StartedTurn:
     assistant_message: Message
 
 
-@database_sync_to_async
+@in_db_thread
 def owned_conversation(user_id: int, conversation_id: int) -> Conversation | None:
     return Conversation.objects.filter(pk=conversation_id, user_id=user_id).first()
 
 
-@database_sync_to_async
+@in_db_thread
 def claim(conversation_id: int) -> bool:
     """Take the conversation for one turn; False when another turn holds it."""
     now = timezone.now()
@@ -55,7 +64,7 @@ def claim(conversation_id: int) -> bool:
     return taken == 1
 
 
-@database_sync_to_async
+@in_db_thread
 def renew(conversation_id: int) -> None:
     """Extend a running turn's lease; a no-op once the turn has finished (lease cleared)."""
     Conversation.objects.filter(pk=conversation_id, busy_until__isnull=False).update(
@@ -63,12 +72,12 @@ def renew(conversation_id: int) -> None:
     )
 
 
-@database_sync_to_async
+@in_db_thread
 def release(conversation_id: int) -> None:
     Conversation.objects.filter(pk=conversation_id).update(busy_until=None)
 
 
-@database_sync_to_async
+@in_db_thread
 def recent_turn_starts(user_id: int, since: datetime) -> list[datetime]:
     return list(
         CoachTurn.objects.filter(user_id=user_id, started__gte=since).values_list(
@@ -82,7 +91,7 @@ def _sum(**filters: Any) -> Decimal:
     return total or Decimal("0")
 
 
-@database_sync_to_async
+@in_db_thread
 def spent(conversation_id: int, user_id: int, now: datetime) -> Spent:
     since = day_start(now)
     return Spent(
@@ -92,7 +101,7 @@ def spent(conversation_id: int, user_id: int, now: datetime) -> Spent:
     )
 
 
-@database_sync_to_async
+@in_db_thread
 def unanswered_user_message(conversation_id: int) -> Message | None:
     """The last learner message, if the coach's last answer to it failed or never came.
 
@@ -108,7 +117,7 @@ def unanswered_user_message(conversation_id: int) -> Message | None:
     return None
 
 
-@database_sync_to_async
+@in_db_thread
 def start_turn(
     conversation: Conversation,
     user_id: int,
@@ -158,7 +167,7 @@ def start_turn(
     return StartedTurn(turn, user_message, assistant)
 
 
-@database_sync_to_async
+@in_db_thread
 def history(conversation_id: int, before_id: int) -> list[tuple[str, str]]:
     """(role, text) of the conversation so far, leaving out replies that failed."""
     rows = Message.objects.filter(conversation_id=conversation_id, id__lt=before_id).exclude(
@@ -168,7 +177,7 @@ def history(conversation_id: int, before_id: int) -> list[tuple[str, str]]:
     return [(row.role, row.text) for row in rows]
 
 
-@database_sync_to_async
+@in_db_thread
 def finish_turn(
     turn_id: int,
     conversation_id: int,
@@ -209,7 +218,7 @@ class TurnBudgetStore:
         if scope.startswith("global:"):
             self.billed = self.billed + spend
 
-    @database_sync_to_async
+    @in_db_thread
     def _stored(self, scope: str) -> Spend:
         kind = scope.split(":", 1)[0]
         since = day_start(timezone.now())
@@ -230,6 +239,6 @@ class TurnBudgetStore:
         return Spend(tokens, float(totals["cost"] or 0))
 
 
-@database_sync_to_async
-def message(message_id: int | None) -> Message:
+@in_db_thread
+def message(message_id: int) -> Message:
     return Message.objects.get(pk=message_id)

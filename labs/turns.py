@@ -383,6 +383,7 @@ async def _stream(
 async def _final_frame(
     outlet: Outlet, turn: CoachTurn, module: Module, lab: Lab, label: str, alert: str = ""
 ) -> None:
+    assert turn.assistant_message_id is not None  # set when the turn started
     message = await store.message(turn.assistant_message_id)
     view: MessageView = message_view(message, module, lab, turn)
     view.can_retry = message.status == Message.Status.FAILED

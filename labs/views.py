@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.db.models import Count, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,7 +18,7 @@ from course.access import get_module_or_404
 from course.content import Lab, Module
 from labs.backend import choose_backend
 from labs.drills import DRILLS
-from labs.fragments import message_view
+from labs.fragments import MessageView, message_view
 from labs.models import CoachTurn, Conversation, Message
 
 
@@ -28,7 +29,9 @@ def _lab_or_404(module: Module, slug: str) -> Lab:
     return lab
 
 
-def transcript(conversation: Conversation, module: Module, lab: Lab, *, read_only: bool) -> list:
+def transcript(
+    conversation: Conversation, module: Module, lab: Lab, *, read_only: bool
+) -> list[MessageView]:
     messages = list(conversation.messages.all())
     turns = {
         turn.assistant_message_id: turn
@@ -99,7 +102,9 @@ def conversation(request: HttpRequest, module: str, slug: str, pk: int) -> HttpR
 def new_conversation(request: HttpRequest, module: str, slug: str) -> HttpResponse:
     mod = get_module_or_404(module)
     item = _lab_or_404(mod, slug)
-    created = Conversation.objects.create(user=request.user, module=mod.slug, lab=item.slug)
+    created = Conversation.objects.create(
+        user=cast(User, request.user), module=mod.slug, lab=item.slug
+    )
     return redirect("lab_conversation", mod.slug, item.slug, created.pk)
 
 
