@@ -1,0 +1,212 @@
+"""The relay benchmark's side door into the site: Django in the bench process, same database.
+
+It creates learners with logged-in sessions and lab conversations (so each websocket opens as
+a page would), reads back the turn rows the server wrote, and measures the upstream half of a
+turn (simulator alone; simulator + SDK + resilient client) in this process, as the baseline
+that the server's own CPU per token is compared with.
+
+ORM calls here are synchronous: call them outside `asyncio.run`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from bench.learners import QUESTIONS, Seat
+
+
+def setup_django(env: dict[str, str]) -> None:
+    """Configure this process with the server's settings (same SQLite file, same coach)."""
+    import django
+
+    os.environ.clear()
+    os.environ.update(env)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    django.setup()
+
+
+def make_seats(prefix: str, count: int) -> list[Seat]:
+    """`count` learners, each logged in (a session row) with a conversation in one of the labs."""
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from course.registry import get_modules
+    from labs.models import Conversation
+
+    module = get_modules()[0]
+    labs = module.labs
+    user_model = get_user_model()
+    unusable = make_password(None)
+    users = user_model.objects.bulk_create(
+        [user_model(username=f"{prefix}-{i}", password=unusable) for i in range(count)]
+    )
+    conversations = Conversation.objects.bulk_create(
+        [
+            Conversation(user=user, module=module.slug, lab=labs[i % len(labs)].slug)
+            for i, user in enumerate(users)
+        ]
+    )
+    store = SessionStore()
+    expires = timezone.now() + timedelta(days=1)
+    sessions = []
+    for user in users:
+        data = {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+        }
+        sessions.append(
+            Session(
+                session_key=secrets.token_hex(16),
+                session_data=store.encode(data),
+                expire_date=expires,
+            )
+        )
+    Session.objects.bulk_create(sessions)
+    return [
+        Seat(session.session_key, conversation.pk)
+        for session, conversation in zip(sessions, conversations, strict=True)
+    ]
+
+
+@dataclass(frozen=True)
+class TurnRow:
+    outcome: str
+    ttft_ms: int | None
+    output_tokens: int
+
+
+def turn_rows(turn_ids: list[int]) -> dict[int, TurnRow]:
+    from labs.models import CoachTurn
+
+    rows = CoachTurn.objects.filter(pk__in=turn_ids).values_list(
+        "pk", "outcome", "ttft_ms", "output_tokens"
+    )
+    return {pk: TurnRow(outcome, ttft, tokens) for pk, outcome, ttft, tokens in rows}
+
+
+def outcomes_for(conversation_ids: list[int]) -> list[str]:
+    from labs.models import CoachTurn
+
+    return list(
+        CoachTurn.objects.filter(conversation_id__in=conversation_ids).values_list(
+            "outcome", flat=True
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """CPU per token of the upstream half of a turn, measured in this process."""
+
+    streams: int
+    tokens: int
+    cpu_seconds: float
+    ttfts: list[float]
+
+    @property
+    def cpu_per_token(self) -> float:
+        return self.cpu_seconds / self.tokens if self.tokens else float("nan")
+
+
+def _prompt() -> tuple[str, list[dict[str, Any]]]:
+    from course.registry import get_modules
+    from labs.coach import system_prefix
+    from resilient import cached_system
+
+    module = get_modules()[0]
+    lab = module.labs[0]
+    return module.labs[0].slug, cached_system(system_prefix(lab, module.lesson(lab.lesson)))
+
+
+async def _through_client(streams: int) -> Upstream:
+    """Simulator + SDK + resilient client: what a turn does before the relay."""
+    from django.conf import settings
+
+    from labs.backend import choose_backend, client_for
+    from resilient import TextDelta
+
+    _, system = _prompt()
+    backend = choose_backend()
+    tokens = 0
+    ttfts: list[float] = []
+
+    async def one(index: int) -> None:
+        nonlocal tokens
+        client = client_for(backend, None)
+        begun = time.perf_counter()
+        first = None
+        events = client.stream(
+            model=backend.model,
+            max_tokens=settings.COACH_MAX_TOKENS,
+            system=system,
+            messages=[{"role": "user", "content": QUESTIONS[index % len(QUESTIONS)]}],
+        )
+        async for event in events:
+            if isinstance(event, TextDelta):
+                tokens += 1
+                if first is None:
+                    first = time.perf_counter() - begun
+        if first is not None:
+            ttfts.append(first)
+
+    cpu = time.process_time()
+    await asyncio.gather(*(one(i) for i in range(streams)))
+    return Upstream(streams, tokens, time.process_time() - cpu, ttfts)
+
+
+async def _simulator_alone(streams: int) -> Upstream:
+    """The simulator's own share: raw SSE bytes through its transport, no SDK parsing."""
+    import httpx2
+    from django.conf import settings
+
+    from labs.backend import offline_simulator
+
+    _, system = _prompt()
+    tokens = 0
+    async with httpx2.AsyncClient(transport=offline_simulator().transport()) as http:
+
+        async def one(index: int) -> None:
+            nonlocal tokens
+            body = {
+                "model": settings.COACH_MODEL,
+                "max_tokens": settings.COACH_MAX_TOKENS,
+                "system": system,
+                "messages": [{"role": "user", "content": QUESTIONS[index % len(QUESTIONS)]}],
+                "stream": True,
+            }
+            async with http.stream(
+                "POST", "http://simulator.invalid/v1/messages", content=json.dumps(body)
+            ) as response:
+                async for chunk in response.aiter_bytes():
+                    tokens += chunk.count(b'"text_delta"')
+
+        cpu = time.process_time()
+        await asyncio.gather(*(one(i) for i in range(streams)))
+        return Upstream(streams, tokens, time.process_time() - cpu, [])
+
+
+def upstream_baselines(streams: int) -> tuple[Upstream, Upstream]:
+    """(simulator alone, simulator + SDK + resilient client), `streams` at once, paced.
+
+    One stream of each first, unmeasured: it builds the SDK client and the coach's passage
+    index, which the server has also done (in its warm-up) before it is measured.
+    """
+    asyncio.run(_simulator_alone(1))
+    asyncio.run(_through_client(1))
+    return asyncio.run(_simulator_alone(streams)), asyncio.run(_through_client(streams))
