@@ -86,6 +86,15 @@ def run_server(
         say(f"{server}: warmed up")
         result.idle = relay_phases.idle(port, pid, seats["idle"])
         say(f"{server}: idle sockets measured")
+        # Before the loads: an overloaded server may still be finishing their turns after.
+        reader, staller = seats["stall"]
+        result.reading, result.stalled = relay_phases.stall(
+            port, pid, reader, staller, STALL_SECONDS
+        )
+        # The stalled socket is closed: give the server a moment to cancel or finish its turn.
+        time.sleep(1.0)
+        say(f"{server}: stalled client measured")
+        result.stalled_outcomes = relay_site.outcomes_for([staller.conversation_id])
         for count in learner_counts:
             spy: list[subprocess.Popen[bytes] | None] = [None]
             output = (profile_dir or Path()) / f"{server}-{count}.txt"
@@ -107,14 +116,6 @@ def run_server(
                 spy[0].wait(30)
                 result.profiles[count] = profile.summarise(output)
             say(f"{server}: {count} learners measured")
-        reader, staller = seats["stall"]
-        result.reading, result.stalled = relay_phases.stall(
-            port, pid, reader, staller, STALL_SECONDS
-        )
-        # The stalled socket is closed: give the server a moment to cancel or finish its turn.
-        time.sleep(1.0)
-        say(f"{server}: stalled client measured")
-        result.stalled_outcomes = relay_site.outcomes_for([staller.conversation_id])
     except Exception as exc:
         result.errors.append(f"{type(exc).__name__}: {exc}"[:300])
     finally:

@@ -173,8 +173,8 @@ def _chat_lines(run: Run, figures: ChatFigures, count: int, targets: list[str], 
         f"{us(relay_share)} ({times(relay_share, TARGET_CPU_PER_TOKEN)} target), server "
         f"without the simulator {us(without_sim)} ({times(without_sim, TARGET_CPU_PER_TOKEN)})",
         f"    delivered {figures.relayed / figures.seconds:,.0f} tokens/s "
-        f"({figures.relayed:,} tokens, {figures.delivered:,} of them as streamed text, the "
-        "rest in each final frame); per-turn "
+        f"({figures.relayed:,} tokens; completed turns streamed {figures.delivered:,} as text "
+        "frames, the rest came in their final frames); per-turn "
         f"rate p50 {percentile(figures.rates, 0.5):.0f} tok/s, slowest 5% "
         f"{percentile(figures.rates, 0.05):.0f} tok/s "
         f"({times(percentile(figures.rates, 0.05), run.tokens_per_second)} the simulator's "
