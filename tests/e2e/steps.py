@@ -6,6 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
+from labs.drills import DRILLS
 from tests.e2e import course_facts as facts
 from tests.e2e.browser import Visitor
 
@@ -94,9 +95,98 @@ def submit_module_test(visitor: Visitor, answers: dict[str, str], label: str) ->
     visitor.check(f"module test {label} started")
     for question_id, option_id in answers.items():
         page.locator(f"#tq-{question_id}-{option_id}").check()
-    expect(page.locator("#save-status")).to_contain_text(f"{len(answers)} of {len(answers)}")
+    expect(page.locator("#save-status")).to_contain_text("Saved")
     page.get_by_role("button", name="Submit the test").click()
     heading = page.get_by_role("heading", level=1)
     expect(heading).to_contain_text(" out of ")
     visitor.check(f"module test {label} result")
     return heading.inner_text()
+
+
+# Records how the streaming reply's text grows, one entry per visible change.
+WATCH_GROWTH = """() => {
+  window.__growth = [];
+  const log = document.getElementById('transcript');
+  new MutationObserver(() => {
+    const el = log.querySelector('.chat-streaming');
+    if (!el) return;
+    const n = el.textContent.length;
+    const g = window.__growth;
+    if (n > 0 && g[g.length - 1] !== n) g.push(n);
+  }).observe(log, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+# hx-ws keeps the chat's socket on the section; Send before it is open would be lost.
+CHAT_OPEN = "() => document.getElementById('chat')?._htmx?.ws?.connection?.socket?.readyState === 1"
+
+
+def open_lab(visitor: Visitor, lab, label: str):
+    page = visitor.goto(lab_url(lab), label)
+    page.wait_for_function(CHAT_OPEN)
+    return page
+
+
+def chat_with_coach(visitor: Visitor, lab) -> str:
+    """Send the suggested opener; the reply grows in steps, then completes. Returns its text."""
+    page = open_lab(visitor, lab, "lab 1")
+    replies = page.locator(".chat-assistant:not(.chat-greeting) .chat-rendered")
+    before = replies.count()
+    page.evaluate(WATCH_GROWTH)
+    page.get_by_role("button", name="Use the suggested opener").click()
+    expect(page.get_by_label("Your message")).to_have_value(lab.opener)
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.locator(".chat-user .chat-text").last).to_have_text(lab.opener)
+    expect(replies).to_have_count(before + 1)
+    growth = page.evaluate("() => window.__growth")
+    assert len(growth) >= 3, f"the reply appeared in {len(growth)} visible step(s): {growth}"
+    assert growth == sorted(growth), f"the streamed text shrank while growing: {growth}"
+    reply = replies.last.inner_text()
+    assert reply.strip(), "the finished reply is empty"
+    visitor.check("lab 1 reply")
+    return reply
+
+
+def reload_sees_conversation(visitor: Visitor, lab, reply: str) -> None:
+    page = visitor.page
+    page.reload()
+    expect(page.locator(".chat-user .chat-text").last).to_have_text(lab.opener)
+    first_line = reply.strip().splitlines()[0]
+    expect(page.locator(".chat-assistant .chat-rendered").last).to_contain_text(first_line)
+    visitor.check("lab 1 reloaded")
+
+
+def run_rate_limit_drill(visitor: Visitor, lab) -> None:
+    """The "429 storm" drill: two 429s, a wait each, then a reply; the panel shows it all."""
+    page = open_lab(visitor, lab, "lab 1 before the drill")
+    replies = page.locator(".chat-assistant:not(.chat-greeting) .chat-rendered")
+    before = replies.count()
+    storm = next(drill for drill in DRILLS if drill.label == "429 storm")
+    page.get_by_label("Make the next reply face:").select_option(storm.key)
+    page.get_by_label("Your message").fill("How long should I wait after a 429?")
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(replies).to_have_count(before + 1, timeout=30_000)
+    reply = page.locator(".chat-assistant").last
+    reply.get_by_text("Under the hood").click()
+    panel = reply.locator(".under-the-hood")
+    expect(panel.locator("dt:has-text('Attempts') + dd")).to_have_text("3")
+    waits = panel.locator("dt:has-text('Waits') + dd li")
+    expect(waits).to_have_count(2)
+    for index in range(2):
+        expect(waits.nth(index)).to_contain_text("429")
+    expect(panel.locator("dt:has-text('Outcome') + dd")).to_contain_text("omplete")
+    visitor.check("lab 1 after the 429 storm")
+
+
+def see_progress(visitor: Visitor, results: list[str]) -> None:
+    page = visitor.page
+    page.get_by_role("link", name="My progress").first.click()
+    expect(page.get_by_role("heading", name="My progress")).to_be_visible()
+    rows = page.locator("table.attempts").last.locator("tbody tr")
+    expect(rows).to_have_count(len(results))
+    expect(rows.locator(".tag-wrong", has_text="Not passed")).to_have_count(1)
+    expect(rows.locator(".tag-right", has_text="Passed")).to_have_count(1)
+    chart = page.get_by_role("img", name=re.compile("test scores over time"))
+    expect(chart).to_be_visible()
+    expect(chart.locator(".marker")).to_have_count(len(results))
+    visitor.check("my progress")
