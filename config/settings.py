@@ -179,6 +179,19 @@ COACH_MODEL: str = envstr("COACH_MODEL") or "claude-sonnet-4-6"
 COACH_FALLBACK_MODEL = envstr("COACH_FALLBACK_MODEL", "")
 COACH_MAX_TOKENS = envint("COACH_MAX_TOKENS", 1024, minimum=16)
 COACH_FAULTS = envstr("COACH_FAULTS", "")
+# Proactive pacing of real-API turns: "auto" shares one limit through Redis when REDIS_URL is
+# set (every worker of a deployment), else paces per process; "memory" or "off" to override.
+COACH_GOVERNOR = envstr("COACH_GOVERNOR", "auto")
+if COACH_GOVERNOR not in {"auto", "redis", "memory", "off"}:
+    raise ImproperlyConfigured(
+        f"COACH_GOVERNOR must be auto, redis, memory or off: {COACH_GOVERNOR!r}"
+    )
+if COACH_GOVERNOR == "redis" and not REDIS_URL:
+    raise ImproperlyConfigured("COACH_GOVERNOR=redis needs REDIS_URL")
+# The organisation's limits when known (0: learn them from the anthropic-ratelimit-* headers).
+COACH_RPM = envint("COACH_RPM", 0, minimum=0)
+COACH_ITPM = envint("COACH_ITPM", 0, minimum=0)
+COACH_OTPM = envint("COACH_OTPM", 0, minimum=0)
 COACH_TTFT = envfloat("COACH_TTFT", 0.4, minimum=0)
 COACH_TOKENS_PER_SECOND = envfloat("COACH_TOKENS_PER_SECOND", 60.0, minimum=0)
 CHAT_MAX_MESSAGE_CHARS = envint("CHAT_MAX_MESSAGE_CHARS", 4000, minimum=1)

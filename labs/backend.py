@@ -20,7 +20,17 @@ from django.conf import settings
 from labs.offline import offline_responder
 from ops import switch as ops_switch
 from ops.process_metrics import observe_record
-from resilient import INTERACTIVE, Budget, CircuitBreaker, Policy, ResilientClient
+from resilient import (
+    INTERACTIVE,
+    Budget,
+    CircuitBreaker,
+    Governor,
+    Limits,
+    Policy,
+    RateGovernor,
+    RedisGovernor,
+    ResilientClient,
+)
 from resilient.simulator import Simulator, SimulatorConfig
 
 OFFLINE_LABEL = "Offline coach"
@@ -36,6 +46,7 @@ _lock = threading.Lock()
 _simulators: dict[tuple[float, float | None], Simulator] = {}
 _sdks: dict[tuple[str, str], anthropic.AsyncAnthropic] = {}
 _breakers: dict[str, CircuitBreaker] = {}
+_governors: dict[tuple[str, str, str], RateGovernor | None] = {}
 
 
 @dataclass(frozen=True)
@@ -95,6 +106,30 @@ def _sdk(backend: Backend) -> anthropic.AsyncAnthropic:
         return sdk
 
 
+def governor() -> RateGovernor | None:
+    """The process's pacing governor for real-API turns, as `COACH_GOVERNOR` says (cached)."""
+    mode = str(settings.COACH_GOVERNOR)
+    if mode == "auto":
+        mode = "redis" if settings.REDIS_URL else "memory"
+    limits = Limits.per_minute(
+        rpm=settings.COACH_RPM or None,
+        itpm=settings.COACH_ITPM or None,
+        otpm=settings.COACH_OTPM or None,
+    )
+    key = (mode, str(settings.REDIS_URL or ""), repr(limits))
+    with _lock:
+        if key not in _governors:
+            if mode == "redis":
+                _governors[key] = RedisGovernor(
+                    str(settings.REDIS_URL), key_prefix="course:governor", limits=limits
+                )
+            elif mode == "memory":
+                _governors[key] = Governor(limits)
+            else:
+                _governors[key] = None
+        return _governors[key]
+
+
 def client_for(backend: Backend, budget: Budget | None) -> ResilientClient:
     """A client for one turn: shared SDK and breaker, this turn's budget."""
     breaker = None
@@ -107,6 +142,8 @@ def client_for(backend: Backend, budget: Budget | None) -> ResilientClient:
         fallback = settings.COACH_FALLBACK_MODEL or None
     return ResilientClient(
         _sdk(backend),
+        # Offline drills inject 429s on purpose: pacing them would slow every other learner.
+        governor=None if backend.offline else governor(),
         policy=policy,
         budget=budget,
         breaker=breaker,
