@@ -35,6 +35,7 @@ instructor: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy config course quizzes labs ops resilient bench
 
 # Static checks, then each suite in turn with a one-line summary per suite (.ci/suites.py):
 # unit + integration (SQLite), e2e (Chromium), scaled (2 workers, PostgreSQL + Redis),
@@ -43,6 +44,7 @@ lint: $(STAMP)
 test: $(STAMP) browser
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy config course quizzes labs ops resilient bench
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check_content
 	$(PY) .ci/suites.py

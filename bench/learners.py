@@ -157,7 +157,8 @@ async def converse(
     ws: ClientConnection, index: int, start_at: float, stop_at: float, think: float
 ) -> Learner:
     """Chat until `stop_at`: send, read the whole reply, pause `think` s, send again."""
-    learner = Learner(extensions=ws.response.headers.get("Sec-WebSocket-Extensions", "") or "")
+    headers = ws.response.headers if ws.response is not None else {}
+    learner = Learner(extensions=headers.get("Sec-WebSocket-Extensions", "") or "")
     await asyncio.sleep(max(0.0, start_at - time.perf_counter()))
     n = 0
     try:

@@ -154,7 +154,7 @@ async def input_tokens_per_request() -> int:
 def theoretical_minimum(args: argparse.Namespace, c_input: int, n: int | None = None) -> float:
     n = args.n if n is None else n
     dims = [(1, args.rpm), (c_input, args.itpm)]
-    return max(0.0, *((n * c - limit) / (limit / 60) for c, limit in dims if limit))
+    return float(max(0.0, *((n * c - limit) / (limit / 60) for c, limit in dims if limit)))
 
 
 def table(results: list[Result], args: argparse.Namespace, minimum: float, c: int) -> str:

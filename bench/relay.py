@@ -102,7 +102,9 @@ def run_server(
             wanted = profile_dir is not None and count == max(learner_counts)
 
             def start_profile(
-                output: Path = output, spy: list = spy, wanted: bool = wanted
+                output: Path = output,
+                spy: list[subprocess.Popen[bytes] | None] = spy,
+                wanted: bool = wanted,
             ) -> None:
                 if wanted:
                     spy[0] = profile.record(pid, args.seconds, output)

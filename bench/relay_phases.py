@@ -12,12 +12,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from websockets.asyncio.client import ClientConnection
+
 from bench.learners import (
     QUESTIONS,
     TURN_TIMEOUT,
     Learner,
     Seat,
     StalledSocket,
+    Turn,
     close_all,
     connect_to,
     converse,
@@ -41,7 +44,7 @@ class Chat:
     rss_peak: int
 
     @property
-    def turns(self) -> list:
+    def turns(self) -> list[Turn]:
         return [turn for learner in self.learners for turn in learner.turns]
 
 
@@ -150,7 +153,7 @@ def idle(port: int, pid: int, seats: list[Seat], settle: float = 0.5) -> Idle:
     async def run() -> Idle:
         rss_start = rss_bytes(pid)
         first, errors = await open_idle(port, seats[:half])
-        second: list = []
+        second: list[ClientConnection] = []
         try:
             await asyncio.sleep(settle)
             rss_first = rss_bytes(pid)

@@ -144,7 +144,9 @@ def verdict(ok: bool) -> str:
     return "MET" if ok else "MISSED"
 
 
-def _chat_lines(run: Run, figures: ChatFigures, count: int, targets: list[str], name: str) -> list:
+def _chat_lines(
+    run: Run, figures: ChatFigures, count: int, targets: list[str], name: str
+) -> list[str]:
     sim_ttft = run.simulator_ttft
     added = [t - sim_ttft for t in figures.client_ttft]
     upstream_added = [t - sim_ttft for t in figures.server_ttft]
