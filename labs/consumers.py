@@ -4,6 +4,11 @@ The coach turn runs as its own task, never inside `receive()`: Channels handles 
 at a time per socket, so a reply streamed from `receive()` would hide the disconnect that
 must cancel it. Frames for other tabs of the same conversation cross the channel layer as
 coalesced frames (group `lab-conversation-<id>`), never one message per token.
+
+Channels runs `close_old_connections` in the database thread before every message it
+dispatches. That thread is the one every turn's admission and finish queue on, so frames from
+the layer skip it (their handler touches no database), and a tab drops its own copy of a
+frame it sent to the group before doing anything else with it.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 NOT_JSON = "That message could not be read (it was not JSON). Reload the page and try again."
 NOT_OBJECT = "That message could not be read (expected a JSON object)."
+FRAME_EVENT = "chat.frame"
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:
@@ -92,6 +98,12 @@ class LabChatConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels
         )
         self.task.add_done_callback(_log_failure)
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        if message.get("type") == FRAME_EVENT:
+            await self.chat_frame(message)
+        else:
+            await super().dispatch(message)
+
     # -- Outlet for the turn task --------------------------------------------------------
 
     async def to_self(self, frame: str) -> None:
@@ -99,7 +111,7 @@ class LabChatConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels
 
     async def to_others(self, frame: str) -> None:
         await self.channel_layer.group_send(
-            self.group, {"type": "chat.frame", "frame": frame, "sender": self.channel_name}
+            self.group, {"type": FRAME_EVENT, "frame": frame, "sender": self.channel_name}
         )
 
     async def chat_frame(self, event: dict[str, Any]) -> None:

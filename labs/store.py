@@ -1,13 +1,16 @@
-"""Every database read and write of a coach turn, as small async helpers.
+"""Every database read and write of a coach turn, in as few hops as possible.
 
-The consumer and the turn task never touch the ORM directly; each helper is one short
-transaction run in Django's thread (`database_sync_to_async`), so per-token work never waits on
-the database. Spend is summed from `CoachTurn` rows, never kept in memory.
+The consumer and the turn task never touch the ORM directly. Each helper here is one short
+transaction run in Django's database thread (`database_sync_to_async`). That thread is shared
+by every socket of the process, so hops queue behind each other under load: a turn makes one
+hop to be admitted (`admit_turn`), one cheap `renew` per `LEASE_RENEWAL` while it streams, and
+one hop to finish (`finish_turn`). Spend is summed from `CoachTurn` rows at admission, never
+kept across turns in memory, so budgets survive restarts and every worker agrees.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
@@ -15,7 +18,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 
 from channels.db import database_sync_to_async
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from labs.limits import Spent
@@ -49,19 +52,41 @@ class StartedTurn:
     assistant_message: Message
 
 
+@dataclass(frozen=True)
+class ScopeSpend:
+    """Tokens and cost already stored for each budget scope of a turn, before it started."""
+
+    conversation: Spend
+    learner_today: Spend
+    everyone_today: Spend
+
+
+@dataclass(frozen=True)
+class TurnRequest:
+    """What admission needs to know about the turn to start, beyond the rules."""
+
+    text: str | None  # None when the turn answers `retry_of` again
+    retry_of: Message | None
+    backend: str
+    model: str
+    fault_plan: str
+
+
+@dataclass(frozen=True)
+class Admission:
+    started: StartedTurn
+    spend: ScopeSpend
+    history: list[tuple[str, str]]  # (role, text) before the reply placeholder
+
+
+# The rules that read the database's facts (pure, from `labs.limits`): recent turn starts of
+# this learner and spend so far in, a sentence for the learner (or None to go on) out.
+Rules = Callable[[Sequence[datetime], Spent], str | None]
+
+
 @in_db_thread
 def owned_conversation(user_id: int, conversation_id: int) -> Conversation | None:
     return Conversation.objects.filter(pk=conversation_id, user_id=user_id).first()
-
-
-@in_db_thread
-def claim(conversation_id: int) -> bool:
-    """Take the conversation for one turn; False when another turn holds it."""
-    now = timezone.now()
-    taken = Conversation.objects.filter(
-        Q(busy_until__isnull=True) | Q(busy_until__lt=now), pk=conversation_id
-    ).update(busy_until=now + TURN_LEASE)
-    return taken == 1
 
 
 @in_db_thread
@@ -73,40 +98,11 @@ def renew(conversation_id: int) -> None:
 
 
 @in_db_thread
-def release(conversation_id: int) -> None:
-    Conversation.objects.filter(pk=conversation_id).update(busy_until=None)
-
-
-@in_db_thread
-def recent_turn_starts(user_id: int, since: datetime) -> list[datetime]:
-    return list(
-        CoachTurn.objects.filter(user_id=user_id, started__gte=since).values_list(
-            "started", flat=True
-        )
-    )
-
-
-def _sum(**filters: Any) -> Decimal:
-    total = CoachTurn.objects.filter(**filters).aggregate(total=Sum("cost_usd"))["total"]
-    return total or Decimal("0")
-
-
-@in_db_thread
-def spent(conversation_id: int, user_id: int, now: datetime) -> Spent:
-    since = day_start(now)
-    return Spent(
-        conversation=_sum(conversation_id=conversation_id),
-        learner_today=_sum(user_id=user_id, started__gte=since),
-        everyone_today=_sum(started__gte=since),
-    )
-
-
-@in_db_thread
 def unanswered_user_message(conversation_id: int) -> Message | None:
     """The last learner message, if the coach's last answer to it failed or never came.
 
     A reply still marked streaming counts as never came: either its turn is running (then
-    `claim` refuses the retry) or its worker died mid-stream (then the retry is welcome).
+    admission refuses the retry as busy) or its worker died mid-stream (then it is welcome).
     """
     last = Message.objects.filter(conversation_id=conversation_id).order_by("-created", "-id")
     for message in last[:50]:
@@ -117,64 +113,123 @@ def unanswered_user_message(conversation_id: int) -> Message | None:
     return None
 
 
-@in_db_thread
-def start_turn(
-    conversation: Conversation,
-    user_id: int,
-    *,
-    text: str | None,
-    retry_of: Message | None,
-    backend: str,
-    model: str,
-    fault_plan: str,
-) -> StartedTurn:
+def _totals(rows: QuerySet[CoachTurn]) -> tuple[Decimal, Spend]:
+    totals = rows.aggregate(
+        cost=Sum("cost_usd"),
+        i=Sum("input_tokens"),
+        o=Sum("output_tokens"),
+        r=Sum("cache_read_tokens"),
+        w=Sum("cache_write_tokens"),
+    )
+    cost = totals["cost"] or Decimal("0")
+    tokens = sum(totals[k] or 0 for k in ("i", "o", "r", "w"))
+    return cost, Spend(tokens, float(cost))
+
+
+def _claim(conversation_id: int, now: datetime) -> bool:
+    """Take the conversation for one turn; False when another turn holds it."""
+    taken = Conversation.objects.filter(
+        Q(busy_until__isnull=True) | Q(busy_until__lt=now), pk=conversation_id
+    ).update(busy_until=now + TURN_LEASE)
+    return taken == 1
+
+
+def _start(conversation: Conversation, user_id: int, request: TurnRequest) -> StartedTurn:
     """Save the learner's message (unless retrying it), a reply placeholder and the turn row."""
-    with transaction.atomic():
-        if retry_of is not None:
-            user_message = retry_of
-        else:
-            user_message = Message.objects.create(
-                conversation=conversation, role=Message.Role.USER, text=text or ""
-            )
-            if not conversation.title:
-                title = " ".join((text or "").split())
-                if len(title) > TITLE_CHARS:
-                    title = title[: TITLE_CHARS - 1].rstrip() + "…"
-                Conversation.objects.filter(pk=conversation.pk).update(title=title)
-        # This turn holds the claim, so a reply still streaming was left by a dead worker.
-        Message.objects.filter(
-            conversation=conversation,
-            role=Message.Role.ASSISTANT,
-            status=Message.Status.STREAMING,
-        ).update(status=Message.Status.FAILED)
-        assistant = Message.objects.create(
-            conversation=conversation,
-            role=Message.Role.ASSISTANT,
-            status=Message.Status.STREAMING,
+    if request.retry_of is not None:
+        user_message = request.retry_of
+    else:
+        text = request.text or ""
+        user_message = Message.objects.create(
+            conversation=conversation, role=Message.Role.USER, text=text
         )
-        turn = CoachTurn.objects.create(
-            conversation=conversation,
-            user_id=user_id,
-            user_message=user_message,
-            assistant_message=assistant,
-            module=conversation.module,
-            lab=conversation.lab,
-            model=model,
-            backend=backend,
-            fault_plan=fault_plan,
-            started=timezone.now(),
-        )
+        if not conversation.title:
+            title = " ".join(text.split())
+            if len(title) > TITLE_CHARS:
+                title = title[: TITLE_CHARS - 1].rstrip() + "…"
+            Conversation.objects.filter(pk=conversation.pk).update(title=title)
+    # This turn holds the claim, so a reply still streaming was left by a dead worker.
+    Message.objects.filter(
+        conversation=conversation,
+        role=Message.Role.ASSISTANT,
+        status=Message.Status.STREAMING,
+    ).update(status=Message.Status.FAILED)
+    assistant = Message.objects.create(
+        conversation=conversation,
+        role=Message.Role.ASSISTANT,
+        status=Message.Status.STREAMING,
+    )
+    turn = CoachTurn.objects.create(
+        conversation=conversation,
+        user_id=user_id,
+        user_message=user_message,
+        assistant_message=assistant,
+        module=conversation.module,
+        lab=conversation.lab,
+        model=request.model,
+        backend=request.backend,
+        fault_plan=request.fault_plan,
+        started=timezone.now(),
+    )
     return StartedTurn(turn, user_message, assistant)
 
 
-@in_db_thread
-def history(conversation_id: int, before_id: int) -> list[tuple[str, str]]:
+def _history(conversation_id: int, before_id: int) -> list[tuple[str, str]]:
     """(role, text) of the conversation so far, leaving out replies that failed."""
     rows = Message.objects.filter(conversation_id=conversation_id, id__lt=before_id).exclude(
         role=Message.Role.ASSISTANT,
         status__in=[Message.Status.FAILED, Message.Status.STREAMING],
     )
-    return [(row.role, row.text) for row in rows]
+    return [(role, text) for role, text in rows.values_list("role", "text")]
+
+
+@in_db_thread
+def admit_turn(
+    conversation: Conversation,
+    user_id: int,
+    request: TurnRequest,
+    *,
+    now: datetime,
+    window: timedelta,
+    rules: Rules,
+    busy: str,
+) -> Admission | str:
+    """Apply the rate and budget rules, claim the conversation and start the turn: one hop.
+
+    Returns the sentence for the learner when a rule refuses (`busy` when another turn holds
+    the conversation), else the started turn with the spend and history it streams with. One
+    transaction: with SQLite's IMMEDIATE mode it holds the write lock from the first read, so
+    two tabs or workers cannot both pass the rate limit with the same count.
+    """
+    since = day_start(now)
+    with transaction.atomic():
+        recent = list(
+            CoachTurn.objects.filter(user_id=user_id, started__gte=now - window).values_list(
+                "started", flat=True
+            )
+        )
+        conversation_cost, conversation_spend = _totals(
+            CoachTurn.objects.filter(conversation_id=conversation.pk)
+        )
+        learner_cost, learner_spend = _totals(
+            CoachTurn.objects.filter(user_id=user_id, started__gte=since)
+        )
+        everyone_cost, everyone_spend = _totals(CoachTurn.objects.filter(started__gte=since))
+        problem = rules(recent, Spent(conversation_cost, learner_cost, everyone_cost))
+        if problem:
+            return problem
+        if not _claim(conversation.pk, now):
+            return busy
+        started = _start(conversation, user_id, request)
+        history = _history(conversation.pk, before_id=started.assistant_message.pk)
+    spend = ScopeSpend(conversation_spend, learner_spend, everyone_spend)
+    return Admission(started, spend, history)
+
+
+@dataclass(frozen=True)
+class FinishedTurn:
+    turn: CoachTurn
+    message: Message  # the reply as stored
 
 
 @in_db_thread
@@ -186,59 +241,44 @@ def finish_turn(
     message_text: str,
     message_status: str,
     fields: dict[str, Any],
-) -> CoachTurn:
-    """Store the reply and the turn's telemetry, and free the conversation, in one go."""
+) -> FinishedTurn:
+    """Store the reply and the turn's telemetry, free the conversation, read both back."""
     with transaction.atomic():
         Message.objects.filter(pk=message_id).update(text=message_text, status=message_status)
         CoachTurn.objects.filter(pk=turn_id).update(finished=timezone.now(), **fields)
         Conversation.objects.filter(pk=conversation_id).update(
             busy_until=None, updated=timezone.now()
         )
-    return CoachTurn.objects.get(pk=turn_id)
+        turn = CoachTurn.objects.get(pk=turn_id)
+        message = Message.objects.get(pk=message_id)
+    return FinishedTurn(turn, message)
 
 
 class TurnBudgetStore:
-    """`resilient.BudgetStore` over the `CoachTurn` table, for one turn.
+    """`resilient.BudgetStore` for one turn, without a database query.
 
-    `get` sums the stored turns of the scope plus what this turn has already been billed (its
-    own row is written at the end); `add` only tallies this turn's bill, which `finish_turn`
-    then stores as the turn's cost.
+    `get` is the spend admission summed from the stored turns of the scope (moments before the
+    call) plus what this turn has been billed since; `add` only tallies this turn's bill, which
+    `finish_turn` then stores as the turn's cost. The resilient client checks the budget before
+    every attempt, so querying here would put three aggregates on the path to the first token
+    of each attempt.
     """
 
-    def __init__(self, conversation_id: int, user_id: int) -> None:
-        self.conversation_id = conversation_id
-        self.user_id = user_id
+    def __init__(self, known: ScopeSpend) -> None:
+        self.known = known
         self.billed = Spend()
 
     async def get(self, scope: str) -> Spend:
-        return await self._stored(scope) + self.billed
+        kind = scope.split(":", 1)[0]
+        if kind == "conversation":
+            stored = self.known.conversation
+        elif kind == "learner":
+            stored = self.known.learner_today
+        else:
+            stored = self.known.everyone_today
+        return stored + self.billed
 
     async def add(self, scope: str, spend: Spend) -> None:
         # Every record names the global scope exactly once: tally there to count each bill once.
         if scope.startswith("global:"):
             self.billed = self.billed + spend
-
-    @in_db_thread
-    def _stored(self, scope: str) -> Spend:
-        kind = scope.split(":", 1)[0]
-        since = day_start(timezone.now())
-        if kind == "conversation":
-            rows = CoachTurn.objects.filter(conversation_id=self.conversation_id)
-        elif kind == "learner":
-            rows = CoachTurn.objects.filter(user_id=self.user_id, started__gte=since)
-        else:
-            rows = CoachTurn.objects.filter(started__gte=since)
-        totals = rows.aggregate(
-            cost=Sum("cost_usd"),
-            i=Sum("input_tokens"),
-            o=Sum("output_tokens"),
-            r=Sum("cache_read_tokens"),
-            w=Sum("cache_write_tokens"),
-        )
-        tokens = sum(totals[k] or 0 for k in ("i", "o", "r", "w"))
-        return Spend(tokens, float(totals["cost"] or 0))
-
-
-@in_db_thread
-def message(message_id: int) -> Message:
-    return Message.objects.get(pk=message_id)

@@ -15,10 +15,11 @@ import contextlib
 import html
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.utils import timezone
@@ -35,8 +36,9 @@ from labs.fragments import (
     render_message,
     render_notice,
 )
-from labs.limits import WINDOW, Caps, check_budget, check_rate, check_text
+from labs.limits import WINDOW, Caps, Spent, check_budget, check_rate, check_text
 from labs.models import CoachTurn, Conversation, Message
+from labs.relay import Outlet, TextRelay
 from resilient import (
     Budget,
     BudgetKeys,
@@ -63,12 +65,6 @@ BUSY_MESSAGE = (
 BROKEN_MESSAGE = "Something went wrong on our side. Your message is kept; try again."
 
 
-class Outlet(Protocol):
-    async def to_self(self, frame: str) -> None: ...
-
-    async def to_others(self, frame: str) -> None: ...
-
-
 @dataclass(frozen=True)
 class Refused:
     message: str
@@ -80,6 +76,8 @@ class Admitted:
     backend: Backend
     fault_plan: str
     retry: bool
+    spend: store.ScopeSpend  # stored spend of each budget scope when the turn was admitted
+    history: list[tuple[str, str]]
 
 
 def _caps() -> Caps:
@@ -133,32 +131,26 @@ async def admit(
             logger.error("bad fault plan %r: %s", plan, exc)
             return Refused("The fault plan for this server is not valid; tell the instructor.")
     now = timezone.now()
-    problem = check_rate(
-        await store.recent_turn_starts(user_id, now - WINDOW),
-        now,
-        settings.CHAT_MESSAGES_PER_MINUTE,
+    per_minute = settings.CHAT_MESSAGES_PER_MINUTE
+    caps = _caps()
+
+    def rules(recent: Sequence[datetime], spent: Spent) -> str | None:
+        return check_rate(recent, now, per_minute) or check_budget(spent, caps)
+
+    request = store.TurnRequest(text, retry_of, backend.kind, backend.model, plan or "")
+    admission = await store.admit_turn(
+        conversation, user_id, request, now=now, window=WINDOW, rules=rules, busy=BUSY_MESSAGE
     )
-    if problem:
-        return Refused(problem)
-    problem = check_budget(await store.spent(conversation.pk, user_id, now), _caps())
-    if problem:
-        return Refused(problem)
-    if not await store.claim(conversation.pk):
-        return Refused(BUSY_MESSAGE)
-    try:
-        started = await store.start_turn(
-            conversation,
-            user_id,
-            text=text,
-            retry_of=retry_of,
-            backend=backend.kind,
-            model=backend.model,
-            fault_plan=plan or "",
-        )
-    except BaseException:
-        await store.release(conversation.pk)
-        raise
-    return Admitted(started, backend, plan or "", retry=retry_of is not None)
+    if isinstance(admission, str):
+        return Refused(admission)
+    return Admitted(
+        admission.started,
+        backend,
+        plan or "",
+        retry=retry_of is not None,
+        spend=admission.spend,
+        history=admission.history,
+    )
 
 
 def status(text: str) -> str:
@@ -242,13 +234,12 @@ async def run_turn(
     started = admitted.started
     message_id = started.assistant_message.pk
     turn_id = started.turn.pk
-    user_id = started.turn.user_id
     begun = clock()
-    budget_store = store.TurnBudgetStore(conversation.pk, user_id)
+    budget_store = store.TurnBudgetStore(admitted.spend)
     restarts: list[dict[str, Any]] = []
     cid = new_correlation_id()
 
-    async def finish(text: str, message_status: str, fields: dict[str, Any]) -> CoachTurn:
+    async def finish(text: str, message_status: str, fields: dict[str, Any]) -> store.FinishedTurn:
         fields = {"restarts": restarts, "correlation_id": cid, **fields}
         return await store.finish_turn(
             turn_id,
@@ -271,36 +262,36 @@ async def run_turn(
             "latency_ms": round((clock() - begun) * 1000),
             "cost_usd": Decimal(str(round(budget_store.billed.cost_usd, 6))),
         }
-        turn = await asyncio.shield(finish("", Message.Status.FAILED, cancelled))
+        finished = await asyncio.shield(finish("", Message.Status.FAILED, cancelled))
         # The sender has gone; tabs still watching learn that the reply will not come.
         with contextlib.suppress(Exception):
             await asyncio.shield(
-                _final_frame(_OthersOnly(outlet), turn, module, lab, "Reply cancelled")
+                _final_frame(_OthersOnly(outlet), finished, module, lab, "Reply cancelled")
             )
         raise
     except Exception:
         logger.exception("coach turn %s failed", turn_id)
-        turn = await finish(
+        finished = await finish(
             "",
             Message.Status.FAILED,
             {"outcome": CoachTurn.Outcome.DEGRADED, "degraded_kind": "not_retriable"},
         )
-        await _final_frame(outlet, turn, module, lab, "Reply failed", alert=BROKEN_MESSAGE)
-        return turn
+        await _final_frame(outlet, finished, module, lab, "Reply failed", alert=BROKEN_MESSAGE)
+        return finished.turn
     fields = _telemetry(final, budget_store.billed.cost_usd, clock() - begun)
     if isinstance(final, Completed):
         text_status = Message.Status.TRUNCATED if final.truncated else Message.Status.COMPLETE
-        turn = await finish(final.text, text_status, fields)
+        finished = await finish(final.text, text_status, fields)
         label = (
             "Reply complete (cut short at the length limit)"
             if final.truncated
             else ("Reply complete")
         )
-        await _final_frame(outlet, turn, module, lab, label)
+        await _final_frame(outlet, finished, module, lab, label)
     else:
-        turn = await finish("", Message.Status.FAILED, fields)
-        await _final_frame(outlet, turn, module, lab, "Reply failed")
-    return turn
+        finished = await finish("", Message.Status.FAILED, fields)
+        await _final_frame(outlet, finished, module, lab, "Reply failed")
+    return finished.turn
 
 
 async def _renew_lease(conversation_id: int) -> None:
@@ -333,16 +324,15 @@ async def _stream(
     started = admitted.started
     message_id = started.assistant_message.pk
     user_id = started.turn.user_id
-    history = await store.history(conversation.pk, before_id=message_id)
     lesson = module.lesson(lab.lesson)
     client = client_for(admitted.backend, Budget(_limits(), store=budget_store))
     headers = fault_headers(admitted.fault_plan, started.turn.pk) if admitted.fault_plan else None
-    coalescer = frames.Coalescer(interval=frames.FRAME_INTERVAL)
+    relay = TextRelay(outlet, message_id)
     events = client.stream(
         model=admitted.backend.model,
         max_tokens=settings.COACH_MAX_TOKENS,
         system=cached_system(system_prefix(lab, lesson)),
-        messages=api_messages(history),
+        messages=api_messages(admitted.history),
         budget_keys=BudgetKeys(
             conversation=str(conversation.pk), learner=str(started.turn.user_id)
         ),
@@ -352,13 +342,9 @@ async def _stream(
     async with contextlib.aclosing(events) as stream:
         async for event in stream:
             if isinstance(event, TextDelta):
-                chunk = coalescer.add(event.text, clock())
-                if chunk is not None:
-                    await _both(outlet, frames.text_frame(message_id, chunk))
+                await relay.add(event.text, clock())
             elif isinstance(event, Retrying):
-                chunk = coalescer.flush(clock())
-                if chunk is not None:
-                    await _both(outlet, frames.text_frame(message_id, chunk))
+                await relay.flush(clock())
                 notice = (
                     f"Attempt {event.attempt} failed ({event.reason}). "
                     f"Trying again in {event.delay:.1f} s."
@@ -368,7 +354,7 @@ async def _stream(
                     outlet, frames.frame(frames.notice_target(message_id), "innerHTML", content)
                 )
             elif isinstance(event, Restart):
-                coalescer.reset()
+                relay.reset()
                 restarts.append({"attempt": event.attempt, "reason": event.reason})
                 notice = (
                     f"Restart: the stream broke after it started ({event.reason}), so the "
@@ -381,11 +367,15 @@ async def _stream(
 
 
 async def _final_frame(
-    outlet: Outlet, turn: CoachTurn, module: Module, lab: Lab, label: str, alert: str = ""
+    outlet: Outlet,
+    finished: store.FinishedTurn,
+    module: Module,
+    lab: Lab,
+    label: str,
+    alert: str = "",
 ) -> None:
-    assert turn.assistant_message_id is not None  # set when the turn started
-    message = await store.message(turn.assistant_message_id)
-    view: MessageView = message_view(message, module, lab, turn)
+    message = finished.message
+    view: MessageView = message_view(message, module, lab, finished.turn)
     view.can_retry = message.status == Message.Status.FAILED
     content = render_message(view) + status(label)
     if alert:

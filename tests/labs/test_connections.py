@@ -96,10 +96,11 @@ async def test_a_second_tab_sees_the_same_stream_and_cannot_start_another_turn(
 async def test_the_consumer_survives_a_turn_that_breaks(learner, fast_coach, monkeypatch):
     from labs import turns
 
-    async def broken(*args, **kwargs):
-        raise RuntimeError("database went away")
+    def broken(*args, **kwargs):
+        raise RuntimeError("the coach's client could not be built")
 
-    monkeypatch.setattr(turns.store, "history", broken)
+    # Breaks inside the turn task, after the turn was admitted and announced.
+    monkeypatch.setattr(turns, "client_for", broken)
     conversation = await database_sync_to_async(make_conversation)(learner)
     comm = await communicator(learner, conversation.pk)
     assert (await comm.connect())[0]

@@ -1,0 +1,100 @@
+"""Streamed text reaches this tab often and the other tabs coarsely, and none is lost."""
+
+from __future__ import annotations
+
+import html
+import json
+
+import pytest
+
+from labs import frames
+from labs.relay import TextRelay
+from labs.store import ScopeSpend, TurnBudgetStore
+from resilient import Spend
+
+
+class Tabs:
+    """An outlet that keeps what each side was sent."""
+
+    def __init__(self) -> None:
+        self.mine: list[str] = []
+        self.theirs: list[str] = []
+
+    async def to_self(self, frame: str) -> None:
+        self.mine.append(frame)
+
+    async def to_others(self, frame: str) -> None:
+        self.theirs.append(frame)
+
+
+def text_of(sent: list[str]) -> str:
+    return "".join(html.unescape(json.loads(frame)["content"]) for frame in sent)
+
+
+@pytest.fixture
+def intervals(monkeypatch) -> None:
+    monkeypatch.setattr(frames, "FRAME_INTERVAL", 0.04)
+    monkeypatch.setattr(frames, "GROUP_FRAME_INTERVAL", 0.15)
+
+
+async def test_other_tabs_get_fewer_frames_of_the_same_text(intervals):
+    tabs = Tabs()
+    relay = TextRelay(tabs, 7)
+    pieces = [f"w{i} <" for i in range(100)]  # one piece every 10 ms for one second
+    for i, piece in enumerate(pieces):
+        await relay.add(piece, i * 0.01)
+    await relay.flush(1.0)
+    assert text_of(tabs.mine) == text_of(tabs.theirs) == "".join(pieces)
+    assert 20 <= len(tabs.mine) <= 27  # about one frame per 40 ms
+    assert 6 <= len(tabs.theirs) <= 9  # about one frame per 150 ms
+    assert all(json.loads(f)["target"] == "#msg-7-text" for f in tabs.mine + tabs.theirs)
+
+
+async def test_the_first_text_reaches_every_tab_at_once(intervals):
+    tabs = Tabs()
+    relay = TextRelay(tabs, 7)
+    await relay.add("Hello", 0.0)
+    assert text_of(tabs.mine) == text_of(tabs.theirs) == "Hello"
+
+
+@pytest.mark.parametrize("flushed_at", [0.05, 0.2])  # before / after the coarse interval
+async def test_flush_sends_everything_pending_to_every_tab(intervals, flushed_at):
+    tabs = Tabs()
+    relay = TextRelay(tabs, 7)
+    await relay.add("a", 0.0)
+    await relay.add("b", 0.041)
+    await relay.add("c", 0.042)
+    await relay.flush(flushed_at)
+    assert text_of(tabs.mine) == text_of(tabs.theirs) == "abc"
+
+
+async def test_reset_drops_pending_text_for_every_tab(intervals):
+    tabs = Tabs()
+    relay = TextRelay(tabs, 7)
+    await relay.add("a", 0.0)
+    await relay.add("b", 0.041)  # sent to this tab, still pending for the others
+    await relay.add("c", 0.05)
+    relay.reset()
+    await relay.flush(0.3)
+    assert text_of(tabs.mine) == "ab" and text_of(tabs.theirs) == "a"
+
+
+KNOWN = ScopeSpend(Spend(100, 0.5), Spend(200, 1.0), Spend(300, 2.0))
+
+
+@pytest.mark.parametrize(
+    ("scope", "stored"),
+    [
+        ("conversation:12", Spend(100, 0.5)),
+        ("learner:3:2026-11-24", Spend(200, 1.0)),
+        ("global:2026-11-24", Spend(300, 2.0)),
+    ],
+)
+async def test_the_budget_store_adds_this_turns_bill_to_what_admission_summed(scope, stored):
+    budget = TurnBudgetStore(KNOWN)
+    assert await budget.get(scope) == stored
+    # A bill is recorded once per scope; it must count once in every scope.
+    for recorded in ("global:2026-11-24", "learner:3:2026-11-24", "conversation:12"):
+        await budget.add(recorded, Spend(10, 0.25))
+    assert await budget.get(scope) == Spend(stored.tokens + 10, stored.cost_usd + 0.25)
+    assert budget.billed == Spend(10, 0.25)
