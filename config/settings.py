@@ -99,8 +99,14 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": envstr("SQLITE_PATH") or str(BASE_DIR / "db.sqlite3"),
-            # Several coach turns write at once; wait for the lock instead of failing.
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+            # Several coach turns write at once; wait for the lock instead of failing. WAL lets
+            # readers run beside the writer, and with synchronous=NORMAL a commit no longer waits
+            # for an fsync (a power cut may lose the last commits, never corrupt the file).
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
