@@ -1,0 +1,85 @@
+"""Admission reads each budget scope's stored spend, and starts the turn, in one go."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.utils import timezone
+
+from labs import store
+from labs.limits import WINDOW, Spent
+from labs.models import CoachTurn, Conversation
+from resilient import Spend
+from tests.labs.conftest import make_conversation
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def past_turn(conversation: Conversation, cost: str, tokens: int, started) -> None:
+    CoachTurn.objects.create(
+        conversation=conversation,
+        user=conversation.user,
+        module=conversation.module,
+        lab=conversation.lab,
+        model="claude-sonnet-4-5",
+        backend="offline",
+        outcome="completed",
+        cost_usd=Decimal(cost),
+        input_tokens=tokens,
+        output_tokens=1,
+        started=started,
+    )
+
+
+async def admit(conversation: Conversation, seen: list[Spent]) -> store.Admission | str:
+    def rules(recent, spent: Spent) -> str | None:
+        seen.append(spent)
+        return None
+
+    request = store.TurnRequest("How do I back off?", None, "offline", "claude-x", "")
+    return await store.admit_turn(
+        conversation,
+        conversation.user_id,
+        request,
+        now=timezone.now(),
+        window=WINDOW,
+        rules=rules,
+        busy="busy",
+    )
+
+
+async def test_each_scope_counts_its_own_turns(learner, other_learner):
+    now = timezone.now()
+    yesterday = now - timedelta(days=1, hours=1)
+
+    def rows() -> Conversation:
+        conversation = make_conversation(learner)
+        past_turn(conversation, "0.100001", 10, now)
+        past_turn(conversation, "0.2", 20, yesterday)  # the conversation's budget never resets
+        past_turn(make_conversation(learner, "budget-lab"), "0.4", 40, now)
+        past_turn(make_conversation(other_learner), "0.8", 80, now)
+        past_turn(make_conversation(other_learner), "1.6", 160, yesterday)
+        return conversation
+
+    conversation = await sync_to_async(rows)()
+    seen: list[Spent] = []
+    admission = await admit(conversation, seen)
+    assert isinstance(admission, store.Admission)
+    assert seen == [Spent(Decimal("0.300001"), Decimal("0.500001"), Decimal("1.300001"))]
+    assert admission.spend == store.ScopeSpend(
+        Spend(32, 0.300001), Spend(52, 0.500001), Spend(133, 1.300001)
+    )
+    assert admission.history == [("user", "How do I back off?")]
+    assert await CoachTurn.objects.filter(conversation=conversation).acount() == 3
+
+
+async def test_a_held_conversation_is_refused_and_nothing_is_saved(learner):
+    conversation = await sync_to_async(make_conversation)(learner)
+    await Conversation.objects.filter(pk=conversation.pk).aupdate(
+        busy_until=timezone.now() + timedelta(minutes=1)
+    )
+    assert await admit(conversation, []) == "busy"
+    assert await CoachTurn.objects.filter(conversation=conversation).acount() == 0
