@@ -24,7 +24,7 @@ def past_turn(conversation: Conversation, cost: str, tokens: int, started) -> No
         user=conversation.user,
         module=conversation.module,
         lab=conversation.lab,
-        model="claude-sonnet-4-5",
+        model="claude-sonnet-4-6",
         backend="offline",
         outcome="completed",
         cost_usd=Decimal(cost),

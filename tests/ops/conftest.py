@@ -38,7 +38,7 @@ class TurnFactory:
         defaults: dict[str, Any] = {
             "module": "m",
             "lab": "retry-lab",
-            "model": "claude-sonnet-4-5",
+            "model": "claude-sonnet-4-6",
             "backend": "api",
             "outcome": "completed",
             "attempts": 1,

@@ -30,7 +30,7 @@ async def probe(request: HttpRequest) -> JsonResponse:
     )
     client = ResilientClient(sdk, sleep=_no_sleep)
     result = await client.create(
-        model="claude-sonnet-4-5", max_tokens=40, messages=[{"role": "user", "content": "hi"}]
+        model="claude-sonnet-4-6", max_tokens=40, messages=[{"role": "user", "content": "hi"}]
     )
     logger.info("probe view done")
     return JsonResponse({"attempts": result.attempts, "correlation_id": result.correlation_id})

@@ -115,7 +115,7 @@ def test_turn_series_match_the_stored_rows(instructor_client, turns):
     )
 
     found = samples(instructor_client.get("/metrics").content)
-    lab = {"model": "claude-sonnet-4-5", "lab": "retry-lab"}
+    lab = {"model": "claude-sonnet-4-6", "lab": "retry-lab"}
     assert value(found, "coach_turns_total", backend="api", outcome="completed", **lab) == 2
     assert value(found, "coach_turns_total", backend="api", outcome="degraded", **lab) == 1
     assert (
@@ -123,7 +123,7 @@ def test_turn_series_match_the_stored_rows(instructor_client, turns):
         (
             ("backend", "api"),
             ("lab", "retry-lab"),
-            ("model", "claude-sonnet-4-5"),
+            ("model", "claude-sonnet-4-6"),
             ("outcome", "running"),
         ),
     ) not in found
@@ -212,7 +212,7 @@ def test_pruning_old_rows_never_lowers_a_counter(instructor_client, turns):
         value(
             after,
             "coach_turns_total",
-            model="claude-sonnet-4-5",
+            model="claude-sonnet-4-6",
             lab="retry-lab",
             backend="api",
             outcome="completed",

@@ -17,10 +17,10 @@ from tests.labs.conftest import communicator, make_conversation, receive, send, 
 @pytest.mark.django_db
 def test_unset_switch_leaves_the_coaches_as_configured(settings):
     settings.ANTHROPIC_API_KEY = "sk-ant-test-never-sent"
-    settings.COACH_MODEL = "claude-sonnet-4-5"
+    settings.COACH_MODEL = "claude-sonnet-4-6"
     assert switch.current() == switch.AUTO
     backend = choose_backend()
-    assert (backend.kind, backend.model) == ("api", "claude-sonnet-4-5")
+    assert (backend.kind, backend.model) == ("api", "claude-sonnet-4-6")
 
 
 @pytest.mark.django_db
