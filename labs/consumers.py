@@ -23,6 +23,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from course.registry import get_module
 from labs import store, turns
+from labs.relay import LearnerGone
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +108,12 @@ class LabChatConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels
     # -- Outlet for the turn task --------------------------------------------------------
 
     async def to_self(self, frame: str) -> None:
-        await self.send(text_data=frame)
+        try:
+            await self.send(text_data=frame)
+        except Exception as exc:
+            # The socket closed before its disconnect reached us (daphne raises autobahn's
+            # Disconnected, uvicorn ClientDisconnected): the learner left, nothing failed.
+            raise LearnerGone(str(exc)) from exc
 
     async def to_others(self, frame: str) -> None:
         await self.channel_layer.group_send(

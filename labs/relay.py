@@ -12,6 +12,10 @@ from typing import Protocol
 from labs import frames
 
 
+class LearnerGone(Exception):
+    """The tab that asked for the reply can no longer be sent to: its socket has closed."""
+
+
 class Outlet(Protocol):
     async def to_self(self, frame: str) -> None: ...
 

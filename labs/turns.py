@@ -38,7 +38,7 @@ from labs.fragments import (
 )
 from labs.limits import WINDOW, Caps, Spent, check_budget, check_rate, check_text
 from labs.models import CoachTurn, Conversation, Message
-from labs.relay import Outlet, TextRelay
+from labs.relay import LearnerGone, Outlet, TextRelay
 from resilient import (
     Budget,
     BudgetKeys,
@@ -256,7 +256,7 @@ async def run_turn(
                 conversation.pk,
                 _stream(admitted, conversation, module, lab, outlet, budget_store, restarts, clock),
             )
-    except asyncio.CancelledError:
+    except (asyncio.CancelledError, LearnerGone) as exc:
         cancelled = {
             "outcome": CoachTurn.Outcome.CANCELLED,
             "latency_ms": round((clock() - begun) * 1000),
@@ -268,7 +268,9 @@ async def run_turn(
             await asyncio.shield(
                 _final_frame(_OthersOnly(outlet), finished, module, lab, "Reply cancelled")
             )
-        raise
+        if isinstance(exc, asyncio.CancelledError):
+            raise
+        return finished.turn
     except Exception:
         logger.exception("coach turn %s failed", turn_id)
         finished = await finish(

@@ -115,3 +115,39 @@ async def test_the_consumer_survives_a_turn_that_breaks(learner, fast_coach, mon
     finally:
         await comm.disconnect()
     assert (await Conversation.objects.aget(pk=conversation.pk)).busy_until is None
+
+
+async def test_a_tab_whose_socket_closed_mid_reply_cancels_the_turn_not_fails_it(
+    learner, fast_coach, settings, monkeypatch
+):
+    from labs.consumers import LabChatConsumer
+
+    settings.COACH_TOKENS_PER_SECOND = 500.0
+    simulator = offline_simulator()
+    cancelled_before = simulator.stats.cancelled
+    sent = 0
+    original = LabChatConsumer.send
+
+    async def closed_after_two_frames(self, text_data=None, **kwargs):
+        nonlocal sent
+        sent += 1
+        if sent > 2:  # what daphne does once the client has gone
+            raise OSError("Attempt to send on a closed protocol")
+        await original(self, text_data=text_data, **kwargs)
+
+    monkeypatch.setattr(LabChatConsumer, "send", closed_after_two_frames)
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    comm = await communicator(learner, conversation.pk)
+    assert (await comm.connect())[0]
+    try:
+        await send(comm, message="How does jitter help after a 429?")
+        for _ in range(100):
+            turn = await CoachTurn.objects.filter(conversation=conversation).afirst()
+            if turn is not None and turn.finished is not None:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await comm.disconnect()
+
+    assert turn is not None and turn.outcome == "cancelled"
+    assert simulator.stats.cancelled == cancelled_before + 1
