@@ -1,8 +1,7 @@
 """Benchmark the coach labs' websocket relay: `python -m bench.relay [--server both]`.
 
-Runs the site on loopback (daphne, then uvicorn) with the offline coach streaming through the
-in-process simulator at `TOKENS_PER_SECOND`, and measures, against baselines taken in the
-same run:
+Runs the site on loopback (daphne, then uvicorn) with the coach streaming from the Messages
+API simulator at `TOKENS_PER_SECOND`, and measures, against baselines taken in the same run:
 
 - added time to first token: what the websocket client sees minus the simulator's own TTFT;
 - server CPU per relayed token, beside the CPU per token of the upstream half of a turn
@@ -11,6 +10,16 @@ same run:
 - errors at every load;
 - server memory per idle connection;
 - server memory growth while one client stops reading a long turn, beside a reading client.
+
+Where the simulator runs (`--upstream`):
+
+- `loopback` (default): in a process of its own (`bench.upstream`), as the real API is on
+  another machine; the server runs with an API key and `ANTHROPIC_BASE_URL` pointing at it
+  and `COACH_GOVERNOR=off`, so every turn takes the real-API path through the same resilient
+  client. The baselines are a bare SDK client's TTFT and CPU against that process, and the
+  simulator process's CPU is reported beside the server's, never inside it.
+- `inprocess`: the offline coach, simulator inside the server process (the older setup,
+  kept for comparison); its CPU per token then includes the simulator's.
 
 Learners log in through session rows written straight into the server's SQLite file and open
 the lab socket as the page does (session cookie, `Origin` header). Latest numbers and the
@@ -27,9 +36,10 @@ import time
 from pathlib import Path
 
 from bench import profile, relay_phases, relay_site
-from bench.loopback import prepare, production_env, start_server
-from bench.procstat import machine_lines
+from bench.loopback import Process, prepare, production_env, start_server
+from bench.procstat import cpu_seconds, machine_lines
 from bench.relay_report import Run, ServerRun, report
+from bench.upstream import start_simulator
 
 SIMULATOR_TTFT = 0.25  # seconds the simulator waits before its first token
 TOKENS_PER_SECOND = 100
@@ -47,7 +57,10 @@ def say(text: str) -> None:
 
 
 def bench_env() -> dict[str, str]:
-    """Production settings, embedded mode (SQLite, in-memory layer), offline coach at pace."""
+    """Production settings, embedded mode (SQLite, in-memory layer), offline coach at pace.
+
+    `loopback_env` turns it into the real-API path towards a simulator process.
+    """
     env = production_env(
         COACH_TTFT=str(SIMULATOR_TTFT),
         COACH_TOKENS_PER_SECOND=str(TOKENS_PER_SECOND),
@@ -64,8 +77,25 @@ def bench_env() -> dict[str, str]:
     return env
 
 
+def loopback_env(env: dict[str, str], simulator: Process) -> dict[str, str]:
+    """The real-API path, towards the simulator process, without the process's pacing governor.
+
+    The key is never checked by the simulator; it only makes `choose_backend` pick the API.
+    """
+    return {
+        **env,
+        "ANTHROPIC_API_KEY": "sk-bench",
+        "ANTHROPIC_BASE_URL": simulator.url,
+        "COACH_GOVERNOR": "off",
+    }
+
+
 def run_server(
-    server: str, env: dict[str, str], args: argparse.Namespace, profile_dir: Path | None
+    server: str,
+    env: dict[str, str],
+    args: argparse.Namespace,
+    profile_dir: Path | None,
+    simulator: Process | None = None,
 ) -> ServerRun:
     learner_counts: list[int] = args.learners
     seats = {
@@ -109,9 +139,12 @@ def run_server(
                 if wanted:
                     spy[0] = profile.record(pid, args.seconds, output)
 
+            sim_before = cpu_seconds(simulator.popen.pid) if simulator else 0.0
             chat = relay_phases.chat(
                 port, pid, seats[f"chat{count}"], args.seconds, args.think, start_profile
             )
+            if simulator is not None:
+                result.simulator_cpu[count] = cpu_seconds(simulator.popen.pid) - sim_before
             ids = [t.turn_id for t in chat.turns if t.turn_id is not None]
             result.chats[count] = (chat, relay_site.turn_rows(ids))
             if spy[0] is not None:
@@ -144,6 +177,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--server", choices=("daphne", "uvicorn", "both"), default="both")
     parser.add_argument(
+        "--upstream",
+        choices=("loopback", "inprocess"),
+        default="loopback",
+        help="the simulator in its own process (default) or inside the server (the older setup)",
+    )
+    parser.add_argument(
         "--profile",
         type=Path,
         default=None,
@@ -159,11 +198,16 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     servers = ["daphne", "uvicorn"] if args.server == "both" else [args.server]
     begun = time.perf_counter()
+    coach = (
+        "real-API path (resilient client, no governor) to the simulator in its own process"
+        if args.upstream == "loopback"
+        else "offline coach through the in-process simulator"
+    )
     lines = [
-        "Coach labs websocket relay benchmark (python -m bench.relay)",
+        f"Coach labs websocket relay benchmark (python -m bench.relay --upstream {args.upstream})",
         *machine_lines(),
         f"servers: {', '.join(servers)}, one process each, loopback only, DEBUG off, SQLite, "
-        "in-memory channel layer, offline coach through the in-process simulator",
+        f"in-memory channel layer, {coach}",
         f"simulator: TTFT {SIMULATOR_TTFT * 1000:.0f} ms, {TOKENS_PER_SECOND} tokens/s; "
         f"learners {', '.join(map(str, args.learners))} chatting {args.seconds:g} s each "
         f"(send, read the whole reply, pause {args.think:g} s, send again)",
@@ -171,20 +215,34 @@ def main(argv: list[str] | None = None) -> None:
     print("\n".join(lines), flush=True)
     env = bench_env()
     prepare(env)
-    relay_site.setup_django(env)
     say("database migrated")
     profile_dir = args.profile
     if profile_dir is not None:
         profile_dir.mkdir(parents=True, exist_ok=True)
-    upstream = relay_site.upstream_baselines(min(50, max(args.learners)))
-    say("upstream baselines measured")
-    runs = [run_server(server, env, args, profile_dir) for server in servers]
+    streams = min(50, max(args.learners))
+    simulator: Process | None = None
+    try:
+        if args.upstream == "loopback":
+            simulator = start_simulator(env, SIMULATOR_TTFT, TOKENS_PER_SECOND)
+            env = loopback_env(env, simulator)
+            say(f"simulator serving on port {simulator.port}, pid {simulator.popen.pid}")
+            relay_site.setup_django(env)
+            upstream = relay_site.loopback_baselines(streams)
+        else:
+            relay_site.setup_django(env)
+            upstream = relay_site.upstream_baselines(streams)
+        say("upstream baselines measured")
+        runs = [run_server(server, env, args, profile_dir, simulator) for server in servers]
+    finally:
+        if simulator is not None:
+            simulator.stop()
     run = Run(
         SIMULATOR_TTFT,
         TOKENS_PER_SECOND,
         upstream,
         runs,
         elapsed=time.perf_counter() - begun,
+        mode=args.upstream,
     )
     print("\n".join(report(run)), flush=True)
 

@@ -42,6 +42,7 @@ class Chat:
     waited: float  # seconds the server's threads were runnable but had no CPU
     rss_before: int
     rss_peak: int
+    client_cpu: float = 0.0  # this process's CPU over the same span: the learners' side
 
     @property
     def turns(self) -> list[Turn]:
@@ -71,6 +72,7 @@ async def _chat(
         stop = asyncio.Event()
         sampler = asyncio.create_task(_sample_peak(pid, peak, stop))
         cpu_before = cpu_seconds(pid)
+        client_before = time.process_time()
         waited_before = run_queue_wait(pid)
         begun = time.perf_counter()
         stop_at = begun + seconds
@@ -89,10 +91,20 @@ async def _chat(
             default=time.perf_counter(),
         )
         cpu = cpu_seconds(pid) - cpu_before
+        client_cpu = time.process_time() - client_before
         waited = run_queue_wait(pid) - waited_before
         stop.set()
         await sampler
-        return Chat(list(learners), connect_errors, ended - begun, cpu, waited, rss_before, peak[0])
+        return Chat(
+            list(learners),
+            connect_errors,
+            ended - begun,
+            cpu,
+            waited,
+            rss_before,
+            peak[0],
+            client_cpu,
+        )
     finally:
         await close_all(sockets)
 

@@ -28,15 +28,39 @@ class ServerRun:
     errors: list[str] = field(default_factory=list)
     profiles: dict[int, list[str]] = field(default_factory=dict)
     log_tail: str = ""
+    # CPU seconds of the simulator's own process over each load (loopback upstream only)
+    simulator_cpu: dict[int, float] = field(default_factory=dict)
 
 
 @dataclass
 class Run:
-    simulator_ttft: float
+    simulator_ttft: float  # configured
     tokens_per_second: float
-    upstream: tuple[Upstream, Upstream]  # (simulator alone, simulator + SDK + client)
+    # inprocess: (simulator alone, simulator + SDK + client), both in the bench process;
+    # loopback: (SDK alone, SDK + client), against the simulator's own process
+    upstream: tuple[Upstream, Upstream]
     servers: list[ServerRun]
     elapsed: float
+    mode: str = "inprocess"  # where the simulator runs: "inprocess" | "loopback"
+
+    @property
+    def loopback(self) -> bool:
+        return self.mode == "loopback"
+
+    @property
+    def baseline_ttft(self) -> float:
+        """The upstream's own TTFT: configured in process; over loopback, as a bare SDK sees it."""
+        if self.loopback:
+            measured = percentile(self.upstream[0].ttfts, 0.5)
+            if not math.isnan(measured):
+                return measured
+        return self.simulator_ttft
+
+    @property
+    def upstream_names(self) -> tuple[str, str]:
+        if self.loopback:
+            return "SDK alone", "SDK + resilient client"
+        return "simulator alone", "simulator + SDK + resilient client"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -67,6 +91,7 @@ class ChatFigures:
     rss_before: int
     rss_peak: int
     extensions: str
+    client_cpu: float = 0.0
 
     @property
     def cpu_per_token(self) -> float:
@@ -115,6 +140,7 @@ def chat_figures(chat: Chat, rows: dict[int, TurnRow]) -> ChatFigures:
         rss_before=chat.rss_before,
         rss_peak=chat.rss_peak,
         extensions=next((lr.extensions for lr in chat.learners if lr.extensions), ""),
+        client_cpu=chat.client_cpu,
     )
 
 
@@ -145,15 +171,22 @@ def verdict(ok: bool) -> str:
 
 
 def _chat_lines(
-    run: Run, figures: ChatFigures, count: int, targets: list[str], name: str
+    run: Run,
+    figures: ChatFigures,
+    count: int,
+    targets: list[str],
+    name: str,
+    simulator_cpu: float | None = None,
 ) -> list[str]:
-    sim_ttft = run.simulator_ttft
+    sim_ttft = run.baseline_ttft
     added = [t - sim_ttft for t in figures.client_ttft]
     upstream_added = [t - sim_ttft for t in figures.server_ttft]
     alone, through = run.upstream
     cpu = figures.cpu_per_token
     relay_share = cpu - through.cpu_per_token
-    without_sim = cpu - alone.cpu_per_token
+    # Over loopback the server's CPU holds no simulator work to take out.
+    without_sim = cpu if run.loopback else cpu - alone.cpu_per_token
+    first_name, through_name = run.upstream_names
     completed = len(figures.turns) - sum(1 for t in figures.turns if t.error)
     lines = [
         f"  {count} learners: {len(figures.turns)} turns ({completed} answered) in "
@@ -161,7 +194,7 @@ def _chat_lines(
         f"    added TTFT: p50 {ms(percentile(added, 0.5))}, p95 {ms(percentile(added, 0.95))} "
         f"(client TTFT p50 {ms(percentile(figures.client_ttft, 0.5))} / p95 "
         f"{ms(percentile(figures.client_ttft, 0.95))} = "
-        f"{times(percentile(figures.client_ttft, 0.95), sim_ttft)} the simulator's "
+        f"{times(percentile(figures.client_ttft, 0.95), sim_ttft)} the upstream's "
         f"{ms(sim_ttft)})",
         f"      of which upstream (resilient client's own TTFT minus the simulator's): p50 "
         f"{ms(percentile(upstream_added, 0.5))}, p95 {ms(percentile(upstream_added, 0.95))}; "
@@ -170,8 +203,8 @@ def _chat_lines(
         f"    server CPU per relayed token: {us(cpu)} ({figures.cpu:.2f} s CPU over "
         f"{figures.relayed:,} tokens, {times(cpu, TARGET_CPU_PER_TOKEN)} the "
         f"{us(TARGET_CPU_PER_TOKEN)} target)",
-        f"      baselines measured in this run: simulator alone {us(alone.cpu_per_token)}, "
-        f"simulator + SDK + resilient client {us(through.cpu_per_token)}; so relay share "
+        f"      baselines measured in this run: {first_name} {us(alone.cpu_per_token)}, "
+        f"{through_name} {us(through.cpu_per_token)}; so relay share "
         f"{us(relay_share)} ({times(relay_share, TARGET_CPU_PER_TOKEN)} target), server "
         f"without the simulator {us(without_sim)} ({times(without_sim, TARGET_CPU_PER_TOKEN)})",
         f"    delivered {figures.relayed / figures.seconds:,.0f} tokens/s "
@@ -189,6 +222,16 @@ def _chat_lines(
         f"    server RSS {mib(figures.rss_before)} before, peak {mib(figures.rss_peak)} "
         f"(+{mib(figures.rss_peak - figures.rss_before)})",
     ]
+    if simulator_cpu is not None:
+        lines.append(
+            f"    simulator process (not counted above): {simulator_cpu:.2f} s CPU over the "
+            f"load, {us(simulator_cpu / figures.relayed if figures.relayed else math.nan)} "
+            f"per relayed token, busy {simulator_cpu / figures.seconds:.0%} of one core"
+        )
+    lines.append(
+        f"    bench clients (this process, not counted above): {figures.client_cpu:.2f} s CPU, "
+        f"busy {figures.client_cpu / figures.seconds:.0%} of one core"
+    )
     if count == TTFT_TARGET_LEARNERS:
         p95 = percentile(added, 0.95)
         targets.append(
@@ -226,7 +269,9 @@ def _server_lines(run: Run, result: ServerRun, targets: list[str]) -> list[str]:
             f"{verdict(per <= TARGET_IDLE_BYTES and not idle.errors)}"
         )
     for count, (chat, rows) in result.chats.items():
-        lines += _chat_lines(run, chat_figures(chat, rows), count, targets, name)
+        lines += _chat_lines(
+            run, chat_figures(chat, rows), count, targets, name, result.simulator_cpu.get(count)
+        )
         lines += ["    " + line for line in result.profiles.get(count, [])]
     if result.reading is not None and result.stalled is not None:
         reading, stalled = result.reading, result.stalled
@@ -261,8 +306,8 @@ def _compare(run: Run) -> list[str]:
             continue
         d = chat_figures(*daphne.chats[count])
         u = chat_figures(*uvicorn.chats[count])
-        d95 = percentile([t - run.simulator_ttft for t in d.client_ttft], 0.95)
-        u95 = percentile([t - run.simulator_ttft for t in u.client_ttft], 0.95)
+        d95 = percentile([t - run.baseline_ttft for t in d.client_ttft], 0.95)
+        u95 = percentile([t - run.baseline_ttft for t in u.client_ttft], 0.95)
         lines.append(
             f"  {count} learners: p95 added TTFT {ms(d95)} / {ms(u95)} = {times(d95, u95)}; "
             f"CPU per token {us(d.cpu_per_token)} / {us(u.cpu_per_token)} = "
@@ -288,12 +333,22 @@ def _compare(run: Run) -> list[str]:
 
 def report(run: Run) -> list[str]:
     alone, through = run.upstream
+    first_name, through_name = run.upstream_names
+    where = "the simulator's own process over loopback" if run.loopback else "the bench process"
     lines = [
-        f"upstream baseline in the bench process, {through.streams} paced streams at once: "
-        f"simulator alone {us(alone.cpu_per_token)} CPU per token ({alone.tokens:,} tokens), "
-        f"simulator + SDK + resilient client {us(through.cpu_per_token)} "
-        f"({through.tokens:,} tokens); unloaded client TTFT p50 "
-        f"{ms(percentile(through.ttfts, 0.5))} vs the simulator's {ms(run.simulator_ttft)}",
+        f"upstream baseline in the bench process ({where}), {through.streams} paced streams at "
+        f"once: {first_name} {us(alone.cpu_per_token)} CPU per token ({alone.tokens:,} "
+        f"tokens), {through_name} {us(through.cpu_per_token)} ({through.tokens:,} tokens); "
+        f"resilient client TTFT p50 {ms(percentile(through.ttfts, 0.5))}"
+        + (
+            f"; bare SDK TTFT, {len(alone.ttfts)} streams one at a time, p50 "
+            f"{ms(run.baseline_ttft)} / max {ms(max(alone.ttfts, default=math.nan))} (the "
+            f"added-TTFT baseline below), {through.streams} at once p50 "
+            f"{ms(percentile(alone.loaded_ttfts, 0.5))}"
+            if run.loopback
+            else ""
+        )
+        + f"; the simulator is set to {ms(run.simulator_ttft)}",
     ]
     targets: list[str] = []
     for result in run.servers:

@@ -5,6 +5,10 @@ a page would), reads back the turn rows the server wrote, and measures the upstr
 turn (simulator alone; simulator + SDK + resilient client) in this process, as the baseline
 that the server's own CPU per token is compared with.
 
+With the simulator in a process of its own (`--upstream loopback`), the baseline is instead
+what a direct SDK client in this process sees from that simulator: its TTFT, and the CPU per
+token of the SDK alone and of SDK + resilient client, neither including the simulator's.
+
 ORM calls here are synchronous: call them outside `asyncio.run`.
 """
 
@@ -15,7 +19,7 @@ import json
 import os
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -110,6 +114,9 @@ def outcomes_for(conversation_ids: list[int]) -> list[str]:
     )
 
 
+PROBES = 8  # TTFT probes, one at a time, against the simulator process
+
+
 @dataclass(frozen=True)
 class Upstream:
     """CPU per token of the upstream half of a turn, measured in this process."""
@@ -118,6 +125,9 @@ class Upstream:
     tokens: int
     cpu_seconds: float
     ttfts: list[float]
+    # Over loopback: `ttfts` come from probes one at a time (the simulator's own TTFT as a
+    # client sees it); these from the `streams` at once, which also wait for this process.
+    loaded_ttfts: list[float] = field(default_factory=list)
 
     @property
     def cpu_per_token(self) -> float:
@@ -199,6 +209,93 @@ async def _simulator_alone(streams: int) -> Upstream:
         cpu = time.process_time()
         await asyncio.gather(*(one(i) for i in range(streams)))
         return Upstream(streams, tokens, time.process_time() - cpu, [])
+
+
+def _bare_sdk() -> Any:
+    import anthropic
+    from django.conf import settings
+
+    return anthropic.AsyncAnthropic(
+        api_key=str(settings.ANTHROPIC_API_KEY),
+        base_url=settings.ANTHROPIC_BASE_URL,
+        max_retries=0,
+    )
+
+
+async def _ttft_probes(count: int) -> list[float]:
+    """The simulator's TTFT as a bare SDK client sees it, one stream at a time.
+
+    One at a time so that the figure is the upstream's, not this process's: 50 paced streams
+    through the SDK already need about a core of CPU here.
+    """
+    from django.conf import settings
+
+    _, system = _prompt()
+    sdk = _bare_sdk()
+    ttfts: list[float] = []
+    try:
+        for index in range(count):
+            begun = time.perf_counter()
+            async with sdk.messages.stream(
+                model=settings.COACH_MODEL,
+                max_tokens=settings.COACH_MAX_TOKENS,
+                system=system,
+                messages=[{"role": "user", "content": QUESTIONS[index % len(QUESTIONS)]}],
+            ) as stream:
+                async for _ in stream.text_stream:
+                    ttfts.append(time.perf_counter() - begun)
+                    break  # leaving the block closes the response: the simulator stops
+    finally:
+        await sdk.close()
+    return ttfts
+
+
+async def _direct_sdk(streams: int) -> Upstream:
+    """A bare SDK client against the simulator process: the SDK's own CPU per token."""
+    from django.conf import settings
+
+    _, system = _prompt()
+    tokens = 0
+    ttfts: list[float] = []
+    sdk = _bare_sdk()
+
+    async def one(index: int) -> None:
+        nonlocal tokens
+        begun = time.perf_counter()
+        first = None
+        async with sdk.messages.stream(
+            model=settings.COACH_MODEL,
+            max_tokens=settings.COACH_MAX_TOKENS,
+            system=system,
+            messages=[{"role": "user", "content": QUESTIONS[index % len(QUESTIONS)]}],
+        ) as stream:
+            async for _ in stream.text_stream:
+                tokens += 1
+                if first is None:
+                    first = time.perf_counter() - begun
+        if first is not None:
+            ttfts.append(first)
+
+    try:
+        cpu = time.process_time()
+        await asyncio.gather(*(one(i) for i in range(streams)))
+        return Upstream(streams, tokens, time.process_time() - cpu, ttfts)
+    finally:
+        await sdk.close()
+
+
+def loopback_baselines(streams: int) -> tuple[Upstream, Upstream]:
+    """(SDK alone, SDK + resilient client) against the simulator process, `streams` at once.
+
+    Needs this process's settings to name the simulator (`ANTHROPIC_BASE_URL`) and a key, so
+    that `choose_backend()` picks the real-API path, as the server's turns do.
+    """
+    asyncio.run(_direct_sdk(1))
+    asyncio.run(_through_client(1))
+    probes = asyncio.run(_ttft_probes(PROBES))
+    alone = asyncio.run(_direct_sdk(streams))
+    alone = replace(alone, ttfts=probes, loaded_ttfts=alone.ttfts)
+    return alone, asyncio.run(_through_client(streams))
 
 
 def upstream_baselines(streams: int) -> tuple[Upstream, Upstream]:
