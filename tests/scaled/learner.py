@@ -41,20 +41,29 @@ class Learner:
         self.remember(response)
         return response
 
-    async def post_form(
-        self, base_url: str, path: str, form_page: str, data: dict
-    ) -> httpx.Response:
+    async def csrf_token(self, base_url: str, form_page: str) -> str:
         page = await self.get(base_url, form_page)
         token = CSRF_FIELD.search(page.text)
         assert token, f"no CSRF token on {form_page}"
+        return token.group(1)
+
+    async def post(
+        self, base_url: str, path: str, token: str, data: dict, *, referer: str
+    ) -> httpx.Response:
         async with httpx.AsyncClient(base_url=base_url, timeout=TIMEOUT) as client:
             response = await client.post(
                 path,
-                data={"csrfmiddlewaretoken": token.group(1), **data},
-                headers={"Cookie": self.cookie_header(), "Referer": base_url + form_page},
+                data={"csrfmiddlewaretoken": token, **data},
+                headers={"Cookie": self.cookie_header(), "Referer": base_url + referer},
             )
         self.remember(response)
         return response
+
+    async def post_form(
+        self, base_url: str, path: str, form_page: str, data: dict
+    ) -> httpx.Response:
+        token = await self.csrf_token(base_url, form_page)
+        return await self.post(base_url, path, token, data, referer=form_page)
 
 
 async def sign_up(base_url: str, username: str) -> Learner:
@@ -108,6 +117,11 @@ class Turn:
     @property
     def final(self) -> dict[str, Any] | None:
         return next((f for f in self.frames if f.get("busy") is False), None)
+
+    @property
+    def succeeded(self) -> bool:
+        """The reply finished and was not replaced by a failure notice."""
+        return self.final is not None and "status-failed" not in self.final["content"]
 
     @property
     def alerts(self) -> list[str]:
