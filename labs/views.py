@@ -7,12 +7,13 @@ from typing import Any, cast
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from course.access import get_module_or_404
 from course.content import Lab, Module
@@ -20,6 +21,13 @@ from labs.backend import choose_backend
 from labs.drills import DRILLS
 from labs.fragments import MessageView, message_view
 from labs.models import CoachTurn, Conversation, Message
+
+# A chat form posted over HTTP means its websocket was not open when Send was pressed.
+NO_CONNECTION_STATUS = 409
+NO_CONNECTION_MESSAGE = (
+    "The chat needs a live connection to the coach, and it is not open right now, so nothing "
+    "was sent: your message is kept below. Wait a moment (or reload the page), then send it again."
+)
 
 
 def _lab_or_404(module: Module, slug: str) -> Lab:
@@ -50,6 +58,9 @@ def _page(
     conversation: Conversation | None,
     *,
     read_only: bool = False,
+    draft: str = "",
+    alert: str = "",
+    status: int = 200,
 ) -> HttpResponse:
     context: dict[str, Any] = {
         "module": module,
@@ -59,6 +70,8 @@ def _page(
         "read_only": read_only,
         "backend": choose_backend(),
         "drills": DRILLS,
+        "draft": draft,
+        "alert": alert,
     }
     if conversation is not None:
         views = transcript(conversation, module, lab, read_only=read_only)
@@ -69,7 +82,7 @@ def _page(
             .annotate(n=Count("messages"))
             .filter(n__gt=0)
         )
-    return render(request, "labs/lab.html", context)
+    return render(request, "labs/lab.html", context, status=status)
 
 
 @require_GET
@@ -86,7 +99,7 @@ def lab(request: HttpRequest, module: str, slug: str) -> HttpResponse:
     return _page(request, mod, item, conversation)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @login_required
 def conversation(request: HttpRequest, module: str, slug: str, pk: int) -> HttpResponse:
     mod = get_module_or_404(module)
@@ -94,7 +107,23 @@ def conversation(request: HttpRequest, module: str, slug: str, pk: int) -> HttpR
     found = get_object_or_404(Conversation, pk=pk, module=mod.slug, lab=item.slug)
     if found.user_id != request.user.pk and not request.user.is_staff:
         raise Http404("No such conversation.")
-    return _page(request, mod, item, found, read_only=found.user_id != request.user.pk)
+    read_only = found.user_id != request.user.pk
+    if request.method == "POST":
+        if read_only:
+            raise PermissionDenied("Another learner's conversation is read-only.")
+        # Messages travel over the websocket only (one turn at a time, streamed); the form's
+        # native submission is the fallback when that socket is down. Store nothing, hand the
+        # text back in the box and say why.
+        return _page(
+            request,
+            mod,
+            item,
+            found,
+            draft=request.POST.get("message", ""),
+            alert=NO_CONNECTION_MESSAGE,
+            status=NO_CONNECTION_STATUS,
+        )
+    return _page(request, mod, item, found, read_only=read_only)
 
 
 @require_POST
