@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -90,6 +92,29 @@ class Visitor:
 
     def unchecked(self) -> list[str]:
         return sorted({page_key(url) for url in self.navigated} - self.checked)
+
+    @contextmanager
+    def slow_network(self, latency_ms: int) -> Iterator[None]:
+        """Every request of this tab takes `latency_ms` longer, as on a slow mobile connection."""
+        cdp = self.context.new_cdp_session(self.page)
+        cdp.send("Network.enable")
+        cdp.send(
+            "Network.emulateNetworkConditions",
+            {
+                "offline": False,
+                "latency": latency_ms,
+                "downloadThroughput": -1,
+                "uploadThroughput": -1,
+            },
+        )
+        try:
+            yield
+        finally:
+            cdp.send(
+                "Network.emulateNetworkConditions",
+                {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+            )
+            cdp.detach()
 
     def tab_to(self, target: Locator, max_presses: int = 80) -> None:
         """Press Tab until `target` has the focus, as a keyboard user would; fail if never."""

@@ -14,6 +14,8 @@ PASSWORD = "a long learner passphrase 42"
 # Marks the window object; if it survives an action, the page was not reloaded.
 NO_RELOAD_MARK = "window.__journeyMark = 'still here'"
 STILL_HERE = "() => window.__journeyMark === 'still here'"
+# Round-trip latency while the module test autosaves: several saves are in flight at once.
+SLOW_SAVE_MS = 300
 
 
 def sign_up(visitor: Visitor, username: str) -> None:
@@ -93,9 +95,15 @@ def submit_module_test(visitor: Visitor, answers: dict[str, str], label: str) ->
     page = visitor.goto(test_url(), f"module test before {label}")
     page.get_by_role("button", name="Start the test").click()
     visitor.check(f"module test {label} started")
-    for question_id, option_id in answers.items():
-        page.locator(f"#tq-{question_id}-{option_id}").check()
-    expect(page.locator("#save-status")).to_contain_text("Saved")
+    # Each choice autosaves. On a slow connection the saves overlap, and the status must still
+    # end on the last one: all answered, none lost to a save that was dropped or overtaken.
+    with visitor.slow_network(SLOW_SAVE_MS):
+        for question_id, option_id in answers.items():
+            page.locator(f"#tq-{question_id}-{option_id}").check()
+        total = len(answers)
+        expect(page.locator("#save-status")).to_contain_text(
+            f"Saved · {total} of {total} answered", timeout=30_000
+        )
     page.get_by_role("button", name="Submit the test").click()
     heading = page.get_by_role("heading", level=1)
     expect(heading).to_contain_text(" out of ")

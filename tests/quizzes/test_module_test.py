@@ -59,7 +59,7 @@ def test_the_test_form_has_15_radio_groups_and_no_answer_key(learner_client, mod
     assert html.count('type="radio"') == 60
     assert "Why t01 works" not in html and "is subtle" not in html and "Feedback for" not in html
     # Saving on change must not wait for the whole form to be valid (htmx validates forms).
-    assert f'hx-post="{SAVE}" hx-trigger="change" hx-validate="false"' in html
+    assert f'hx-post="{SAVE}" hx-trigger="change" hx-sync="queue last" hx-validate="false"' in html
     assert f'formaction="{SAVE}"' in html
 
 
