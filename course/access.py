@@ -1,8 +1,14 @@
-"""One-line lookups that turn a missing module or lesson into a 404."""
+"""Access helpers: a missing module is a 404; staff pages refuse others with a clear page."""
 
 from __future__ import annotations
 
-from django.http import Http404
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from course.content import Module
 from course.registry import get_module
@@ -13,3 +19,23 @@ def get_module_or_404(slug: str) -> Module:
     if module is None:
         raise Http404(f"No module '{slug}'.")
     return module
+
+
+View = Callable[..., HttpResponse]
+
+
+def staff_page(message: str) -> Callable[[View], View]:
+    """Staff only: anonymous visitors go to log in; others get a 403 page saying `message`."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not request.user.is_staff:
+                return render(request, "403.html", {"message": message}, status=403)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

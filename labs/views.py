@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
@@ -15,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from course.access import get_module_or_404
+from course.access import get_module_or_404, staff_page
 from course.content import Lab, Module
 from labs.backend import choose_backend
 from labs.drills import DRILLS
@@ -138,7 +137,7 @@ def new_conversation(request: HttpRequest, module: str, slug: str) -> HttpRespon
 
 
 @require_GET
-@staff_member_required
+@staff_page("Every learner's conversations are for instructors (staff accounts).")
 def instructor(request: HttpRequest) -> HttpResponse:
     totals = (
         CoachTurn.objects.values("module", "lab")

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
-from functools import wraps
-from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from course.access import staff_page
 from ops import dashboard, health, process_metrics, switch, turn_metrics
 from ops.forms import SwitchForm
 from ops.models import CoachSwitch
@@ -24,18 +22,7 @@ from ops.models import CoachSwitch
 View = Callable[..., HttpResponse]
 
 
-def staff_only(view: View) -> View:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not request.user.is_staff:
-            return render(
-                request, "403.html", {"message": "The operations pages are for staff."}, status=403
-            )
-        return view(request, *args, **kwargs)
-
-    return wrapper
+staff_only = staff_page("The operations pages are for staff.")
 
 
 def _page(request: HttpRequest, form: SwitchForm | None = None, status: int = 200) -> HttpResponse:

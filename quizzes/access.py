@@ -11,10 +11,12 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render, resolve_url
+from django.shortcuts import resolve_url
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
+
+from course.access import staff_page
 
 View = Callable[..., HttpResponse]
 
@@ -53,20 +55,4 @@ def learner_required(page: str) -> Callable[[View], View]:
     return decorator
 
 
-def staff_required(view: View) -> View:
-    """Anonymous visitors go to log in; logged-in non-staff get a 403 page that says why."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not request.user.is_staff:
-            return render(
-                request,
-                "403.html",
-                {"message": "Quiz analytics are for instructors (staff accounts)."},
-                status=403,
-            )
-        return view(request, *args, **kwargs)
-
-    return wrapper
+staff_required = staff_page("Quiz analytics are for instructors (staff accounts).")

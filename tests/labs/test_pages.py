@@ -141,7 +141,7 @@ def test_instructors_see_per_lab_totals(learner, instructor_client, learner_clie
         )
     page = instructor_client.get(reverse("labs_instructor")).content.decode()
     assert f"{MODULE} / {LAB}" in page and "$0.0125" in page and "<td>200</td>" in page
-    assert learner_client.get(reverse("labs_instructor")).status_code == 302
+    assert learner_client.get(reverse("labs_instructor")).status_code == 403
 
 
 def test_anonymous_visitors_see_the_mission_and_a_login_link(anon_client, fast_coach):
