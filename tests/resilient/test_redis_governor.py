@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 import redis
+import redis.asyncio
 
 from resilient.governor import BucketLimit, Cost, Limits
 from resilient.ratelimit_headers import Dimension, RateLimitSnapshot
@@ -92,7 +93,8 @@ def test_two_processes_share_one_limit(prefix):
 
 async def test_headers_lower_the_shared_level_and_settle_refunds(prefix):
     gov = RedisGovernor(REDIS_URL, prefix, limits=Limits(output_tokens=BucketLimit(6000, 100)))
-    other = RedisGovernor(REDIS_URL, prefix)  # another worker, configured by nobody
+    # Another worker, configured by nobody (no latency headroom: the sums below are exact).
+    other = RedisGovernor(REDIS_URL, prefix, headroom_seconds=0)
     try:
         await gov.acquire(Cost(1, 0, 4000))
         await gov.release()
@@ -129,3 +131,81 @@ async def test_an_unreachable_redis_does_not_block_calls():
     assert await gov.acquire(Cost()) < 1.0
     await gov.release()
     await gov.aclose()
+
+
+class FirstRoundTripHeld(redis.asyncio.Redis):
+    """A client whose first script call waits for `gate`, as a cold connection would."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.gate = asyncio.Event()
+        self.held = False
+
+    async def evalsha(self, *args, **kwargs):
+        if not self.held:
+            self.held = True
+            await self.gate.wait()
+        return await super().evalsha(*args, **kwargs)
+
+
+class MustWait(Exception):
+    pass
+
+
+async def refuse_to_wait(delay: float) -> None:
+    raise MustWait(delay)
+
+
+async def test_no_request_passes_while_the_configured_limits_are_still_being_written(prefix):
+    client = FirstRoundTripHeld.from_url(REDIS_URL)
+    gov = RedisGovernor(
+        REDIS_URL,
+        prefix,
+        # Two requests of burst and (practically) no refill during the test.
+        limits=Limits(requests=BucketLimit(capacity=2, refill_per_second=0.001)),
+        headroom_seconds=0,
+        sleep=refuse_to_wait,
+        client=client,
+    )
+    try:
+        burst = [asyncio.create_task(gov.acquire(Cost())) for _ in range(4)]
+        # The first acquire writes the limits and is held there; the others must not get
+        # through meanwhile on a bucket that does not exist yet.
+        await asyncio.wait(burst, timeout=0.3)
+        client.gate.set()
+        outcomes = await asyncio.gather(*burst, return_exceptions=True)
+        granted = [o for o in outcomes if not isinstance(o, BaseException)]
+        told_to_wait = [o for o in outcomes if isinstance(o, MustWait)]
+        assert (len(granted), len(told_to_wait)) == (2, 2), outcomes
+    finally:
+        await gov.aclose()
+
+
+async def test_a_request_waits_until_headroom_for_latency_is_left(prefix):
+    # One request per second, two of burst, half a second of refill kept in hand.
+    limits = Limits(requests=BucketLimit(capacity=2, refill_per_second=1.0))
+    gov = RedisGovernor(
+        REDIS_URL, prefix, limits=limits, headroom_seconds=0.5, sleep=refuse_to_wait
+    )
+    try:
+        await gov.acquire(Cost())  # 2 -> 1 token
+        await gov.release()
+        # One token is there, but sending now leaves no margin for this request arriving at
+        # the API sooner after the previous one than it left here.
+        with pytest.raises(MustWait) as waited:
+            await gov.acquire(Cost())
+        assert 0.4 <= waited.value.args[0] <= 0.55, waited.value.args
+    finally:
+        await gov.aclose()
+
+
+async def test_a_request_as_large_as_the_bucket_still_goes_when_it_is_full(prefix):
+    limits = Limits(output_tokens=BucketLimit(capacity=1000, refill_per_second=100.0))
+    gov = RedisGovernor(
+        REDIS_URL, prefix, limits=limits, headroom_seconds=0.5, sleep=refuse_to_wait
+    )
+    try:
+        assert await gov.acquire(Cost(1, 0, 1000)) < 0.5
+        await gov.release()
+    finally:
+        await gov.aclose()
