@@ -37,7 +37,10 @@ async def test_it_streams_one_reply_to_the_same_conversation_on_both_workers(sta
         assert turn_one.final and turn_two.final, "both tabs see the reply finish"
         streamed = "".join(turn_one.text_frames)
         assert len(turn_two.text_frames) >= 3, "the other worker's tab sees the reply grow"
-        assert "".join(turn_two.text_frames) == streamed
+        # Other tabs get coalesced text; the final frame (the rendered reply) completes it.
+        assert streamed.startswith("".join(turn_two.text_frames))
+        ending = " ".join(streamed.split()[-4:])
+        assert escape(ending) in turn_two.final["content"], "the other tab ends on the whole reply"
         # Reloading on the other worker shows the stored conversation.
         page = (await learner.get(two.url, lab_path())).text
         assert escape(opener) in page
