@@ -87,6 +87,10 @@ def server_command(server: str, port: int) -> list[str]:
             "--log-level",
             "warning",
             "--no-access-log",
+            # Chat frames are small: compressing them costs CPU per frame and ~35 KiB of
+            # zlib state per idle socket (measured by bench/relay.py), and saves little.
+            "--ws-per-message-deflate",
+            "false",
         ]
     raise ValueError(f"unknown server {server!r}: use 'daphne' or 'uvicorn'")
 
