@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 
 from resilient.governor import (
     DIMENSIONS,
+    LATENCY_HEADROOM,
     Cost,
     Limits,
     corrected_level,
@@ -31,12 +32,6 @@ from resilient.ratelimit_headers import RateLimitSnapshot
 
 log = logging.getLogger("resilient")
 
-# Our bucket starts refilling when we let the first request go, the API's when that request
-# arrives; later requests may arrive faster than the first. Paced at exactly the limit, a
-# request sent the moment our bucket holds one token can find the API's bucket a fraction of a
-# token short: measured, 1-2 429s per 70-turn burst at 60 RPM over two workers. Keeping this
-# much refill in hand absorbs that difference in latency; it costs burst, not throughput.
-LATENCY_HEADROOM = 0.5  # seconds
 
 _NOW = """
 local t = redis.call('TIME')

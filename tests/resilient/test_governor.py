@@ -22,8 +22,13 @@ class FakeTime:
         await asyncio.sleep(0)
 
 
-def governor(t: FakeTime, limits: Limits | None = None, concurrency: int | None = None):
-    return Governor(limits, concurrency=concurrency, clock=t.clock, sleep=t.sleep)
+def governor(
+    t: FakeTime, limits: Limits | None = None, concurrency: int | None = None, headroom=0.0
+):
+    # No latency headroom by default: the pacing arithmetic below is exact.
+    return Governor(
+        limits, concurrency=concurrency, clock=t.clock, sleep=t.sleep, headroom_seconds=headroom
+    )
 
 
 async def test_a_burst_is_paced_at_the_refill_rate_after_the_bucket_empties():
@@ -140,3 +145,19 @@ async def test_a_cancelled_waiter_gives_its_slot_back():
         await waiter
     gov2_slot = asyncio.create_task(gov._semaphore.acquire())
     await asyncio.wait_for(gov2_slot, 1)
+
+
+async def test_headroom_keeps_refill_in_hand_so_latency_differences_do_not_earn_429s():
+    t = FakeTime()
+    limits = Limits(requests=BucketLimit(capacity=5, refill_per_second=1.0))
+    gov = governor(t, limits, headroom=0.5)
+    sent_at = []
+
+    async def one():
+        await gov.acquire(Cost())
+        sent_at.append(t.now)
+        await gov.release()
+
+    await asyncio.gather(*(one() for _ in range(8)))
+    # The burst is half a second of refill smaller; after it, the rate is the same.
+    assert sent_at == pytest.approx([0, 0, 0, 0, 0.5, 1.5, 2.5, 3.5])
