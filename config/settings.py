@@ -13,7 +13,7 @@ import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import envbool, envfloat, envint, envlist, envsecret, envstr
+from config.env import envbool, envchoice, envfloat, envint, envlist, envsecret, envstr
 
 # Lets annotations such as ModelAdmin[LessonRead] work at run time.
 django_stubs_ext.monkeypatch()
@@ -187,11 +187,7 @@ COACH_MAX_TOKENS = envint("COACH_MAX_TOKENS", 1024, minimum=16)
 COACH_FAULTS = envstr("COACH_FAULTS", "")
 # Proactive pacing of real-API turns: "auto" shares one limit through Redis when REDIS_URL is
 # set (every worker of a deployment), else paces per process; "memory" or "off" to override.
-COACH_GOVERNOR = envstr("COACH_GOVERNOR", "auto")
-if COACH_GOVERNOR not in {"auto", "redis", "memory", "off"}:
-    raise ImproperlyConfigured(
-        f"COACH_GOVERNOR must be auto, redis, memory or off: {COACH_GOVERNOR!r}"
-    )
+COACH_GOVERNOR = envchoice("COACH_GOVERNOR", "auto", ("auto", "redis", "memory", "off"))
 if COACH_GOVERNOR == "redis" and not REDIS_URL:
     raise ImproperlyConfigured("COACH_GOVERNOR=redis needs REDIS_URL")
 # The organisation's limits when known (0: learn them from the anthropic-ratelimit-* headers).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -261,27 +262,35 @@ def _test_rejected(
     return render(request, "quizzes/test_refused.html", context, status=error.status)
 
 
-def _posted_attempt(
-    request: HtmxHttpRequest, module: Module, test: Quiz, data: FormData
-) -> tuple[Attempt | None, BadSubmission | AttemptError | None]:
-    try:
-        return owned_attempt(learner(request), parse_attempt_id(data), module, test), None
-    except (BadSubmission, AttemptError) as exc:
-        return None, exc
+@dataclass(frozen=True)
+class _PostedTest:
+    module: Module
+    test: Quiz
+    data: FormData
+    attempt: Attempt
 
 
-@require_POST
-@learner_required("module_test")
-def module_test_save(request: HtmxHttpRequest, module: str) -> HttpResponse:
+def _posted_test(request: HtmxHttpRequest, module: str) -> _PostedTest | HttpResponse:
+    """The module test and the learner's own attempt a save or submit names, or the refusal."""
     mod = get_module_or_404(module)
     test = _test_or_missing(request, mod)
     if isinstance(test, HttpResponse):
         return test
     data = _form(request)
-    attempt, problem = _posted_attempt(request, mod, test, data)
-    if attempt is None:
-        assert problem is not None
-        return _test_rejected(request, mod, test, data, problem, None)
+    try:
+        attempt = owned_attempt(learner(request), parse_attempt_id(data), mod, test)
+    except (BadSubmission, AttemptError) as exc:
+        return _test_rejected(request, mod, test, data, exc, None)
+    return _PostedTest(mod, test, data, attempt)
+
+
+@require_POST
+@learner_required("module_test")
+def module_test_save(request: HtmxHttpRequest, module: str) -> HttpResponse:
+    posted = _posted_test(request, module)
+    if isinstance(posted, HttpResponse):
+        return posted
+    mod, test, data, attempt = posted.module, posted.test, posted.data, posted.attempt
     try:
         answered = save_test_answers(attempt, parse_test_answers(data, test, require_all=False))
     except (BadSubmission, AttemptError) as exc:
@@ -300,15 +309,10 @@ def module_test_save(request: HtmxHttpRequest, module: str) -> HttpResponse:
 @require_POST
 @learner_required("module_test")
 def module_test_submit(request: HtmxHttpRequest, module: str) -> HttpResponse:
-    mod = get_module_or_404(module)
-    test = _test_or_missing(request, mod)
-    if isinstance(test, HttpResponse):
-        return test
-    data = _form(request)
-    attempt, problem = _posted_attempt(request, mod, test, data)
-    if attempt is None:
-        assert problem is not None
-        return _test_rejected(request, mod, test, data, problem, None)
+    posted = _posted_test(request, module)
+    if isinstance(posted, HttpResponse):
+        return posted
+    mod, test, data, attempt = posted.module, posted.test, posted.data, posted.attempt
     try:
         submit_test(attempt, mod, parse_test_answers(data, test, require_all=True))
     except (BadSubmission, AttemptError) as exc:

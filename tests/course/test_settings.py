@@ -48,6 +48,8 @@ def test_check_deploy_is_clean_with_production_variables():
         ({"DATABASE_URL": "nonsense://x"}, "DATABASE_URL"),
         ({"REDIS_URL": "http://localhost"}, "REDIS_URL"),
         ({"CHAT_MAX_MESSAGE_CHARS": "lots"}, "CHAT_MAX_MESSAGE_CHARS"),
+        ({"COACH_GOVERNOR": "sometimes"}, "COACH_GOVERNOR"),
+        ({"COACH_GOVERNOR": "redis"}, "COACH_GOVERNOR"),
     ],
 )
 def test_a_missing_or_malformed_setting_stops_start_up_naming_it(change, named):
