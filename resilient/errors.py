@@ -1,7 +1,8 @@
 """One small error hierarchy for everything that can go wrong in a call.
 
-The SDK raises different things depending on *when* a failure happens: a status error before
-the 200, an `APIStatusError` with `status_code == 200` for an SSE `event: error`, a raw
+Failures arrive differently depending on *when* they happen: a status error (SDK) before
+the 200, an SSE `event: error` in the body (`stream_error`; the SDK's own stream raises an
+`APIStatusError` with `status_code == 200` for it), a raw
 `httpx2.RemoteProtocolError` for a dropped body, a raw `httpx2.ReadTimeout` for a stall, and
 nothing at all for a clean end of body before `message_stop`. `classify` maps every one of
 them to a `ResilientError` carrying the degradation kind and whether a retry can help; the
@@ -154,15 +155,19 @@ def classify(exc: BaseException, *, now: float | None = None) -> ResilientError:
     return NotRetriable(f"unexpected error ({type(exc).__name__})")
 
 
+def stream_error(body: object, headers: Mapping[str, str] | None) -> ResilientError:
+    """An SSE `event: error` (the response itself was a 200), by the `type` of its error."""
+    error_type = _error_type(body)
+    cls = _STREAM_ERROR_TYPES.get(error_type or "", NotRetriable)
+    request_id = headers.get("request-id") if headers is not None else None
+    return cls(f"stream error {error_type or 'unknown'}", request_id=request_id, headers=headers)
+
+
 def _classify_status_error(exc: anthropic.APIStatusError, now: float) -> ResilientError:
     headers: Mapping[str, str] = exc.response.headers
     request_id = exc.request_id
-    error_type = _error_type(exc.body)
     if exc.status_code == 200:
-        cls = _STREAM_ERROR_TYPES.get(error_type or "", NotRetriable)
-        return cls(
-            f"stream error {error_type or 'unknown'}", request_id=request_id, headers=headers
-        )
+        return stream_error(exc.body, headers)
     if exc.status_code == 429 and (
         exc.error_code == SPEND_LIMIT_CODE or _error_code(exc.body) == SPEND_LIMIT_CODE
     ):
