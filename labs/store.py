@@ -1,27 +1,28 @@
 """Every database read and write of a coach turn, in as few hops as possible.
 
 The consumer and the turn task never touch the ORM directly. Each helper here is one short
-transaction run in Django's database thread (`database_sync_to_async`). That thread is shared
-by every socket of the process, so hops queue behind each other under load: a turn makes one
-hop to be admitted (`admit_turn`), one cheap `renew` per `LEASE_RENEWAL` while it streams, and
-one hop to finish (`finish_turn`). Spend is summed from `CoachTurn` rows at admission, never
-kept across turns in memory, so budgets survive restarts and every worker agrees.
+transaction run in the database thread (`labs.dbthread`), which keeps its connection between
+hops. That thread is shared by every socket of the process, so hops queue behind each other
+under load: a turn makes one hop to be admitted (`admit_turn`), one cheap `renew` per
+`LEASE_RENEWAL` while it streams, and one hop to finish (`finish_turn`). Spend is summed
+from `CoachTurn` rows at admission, never kept across turns in memory, so budgets survive
+restarts and every worker agrees.
 """
 
 from __future__ import annotations
 
 import decimal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import Any
 
-from channels.db import database_sync_to_async
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from labs.dbthread import in_db_thread
 from labs.limits import Spent
 from labs.models import CoachTurn, Conversation, Message
 from resilient import Spend
@@ -32,14 +33,6 @@ from resilient import Spend
 TURN_LEASE = timedelta(seconds=15)
 LEASE_RENEWAL = timedelta(seconds=5)
 TITLE_CHARS = 80
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def in_db_thread(fn: Callable[P, R]) -> Callable[P, Awaitable[R]]:
-    """`database_sync_to_async` with its signature kept for the type checker."""
-    return cast(Callable[P, Awaitable[R]], database_sync_to_async(fn))
 
 
 def day_start(now: datetime) -> datetime:
