@@ -14,17 +14,17 @@ from __future__ import annotations
 import decimal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from labs.dbthread import in_db_thread
 from labs.limits import Spent
-from labs.models import CoachTurn, Conversation, Message
+from labs.models import CoachTurn, Conversation, DailySpend, Message
 from resilient import Spend
 
 # How long a turn holds a conversation without renewing it. A running turn renews its lease
@@ -112,18 +112,20 @@ _SQLITE_DECIMAL = decimal.Context(prec=15)
 
 # The three budget scopes' spend in one statement. Written in SQL because the ORM spent more
 # CPU compiling three aggregates than SQLite spent running them, on the one database thread
-# every socket's admission queues on.
+# every socket's admission queues on. Everyone's spend today is one `DailySpend` row; the two
+# sums read only this conversation's turns and this learner's turns of today (indexed).
 _SPEND_SQL = """
 SELECT
   SUM(CASE WHEN conversation_id = %(conversation)s THEN cost_usd END),
   SUM(CASE WHEN conversation_id = %(conversation)s THEN {tokens} END),
   SUM(CASE WHEN user_id = %(user)s AND started >= %(since)s THEN cost_usd END),
   SUM(CASE WHEN user_id = %(user)s AND started >= %(since)s THEN {tokens} END),
-  SUM(CASE WHEN started >= %(since)s THEN cost_usd END),
-  SUM(CASE WHEN started >= %(since)s THEN {tokens} END)
+  (SELECT cost_usd FROM {daily} WHERE day = %(day)s),
+  (SELECT tokens FROM {daily} WHERE day = %(day)s)
 FROM {table}
-WHERE conversation_id = %(conversation)s OR started >= %(since)s
+WHERE conversation_id = %(conversation)s OR (user_id = %(user)s AND started >= %(since)s)
 """
+_TURN_TOKENS = "input_tokens + output_tokens + cache_read_tokens + cache_write_tokens"
 
 
 def _decimal(value: object) -> Decimal:
@@ -138,12 +140,14 @@ def _spend(conversation_id: int, user_id: int, since: datetime) -> tuple[Spent, 
     """Stored spend per scope: as `Spent` (exact cost) for the rules, as `Spend` for the client."""
     sql = _SPEND_SQL.format(
         table=connection.ops.quote_name(CoachTurn._meta.db_table),
-        tokens="input_tokens + output_tokens + cache_read_tokens + cache_write_tokens",
+        daily=connection.ops.quote_name(DailySpend._meta.db_table),
+        tokens=_TURN_TOKENS,
     )
     params = {
         "conversation": conversation_id,
         "user": user_id,
         "since": connection.ops.adapt_datetimefield_value(since),
+        "day": connection.ops.adapt_datefield_value(since.date()),
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -265,13 +269,46 @@ def finish_turn(
     """Store the reply and the turn's telemetry, free the conversation, read both back."""
     with transaction.atomic():
         Message.objects.filter(pk=message_id).update(text=message_text, status=message_status)
-        CoachTurn.objects.filter(pk=turn_id).update(finished=timezone.now(), **fields)
+        finishing = CoachTurn.objects.filter(pk=turn_id, finished__isnull=True).update(
+            finished=timezone.now(), **fields
+        )
         Conversation.objects.filter(pk=conversation_id).update(
             busy_until=None, updated=timezone.now()
         )
         turn = CoachTurn.objects.get(pk=turn_id)
         message = Message.objects.get(pk=message_id)
+        if finishing:  # a turn's spend is counted once, whoever finishes it
+            add_daily_spend(turn)
     return FinishedTurn(turn, message)
+
+
+def add_daily_spend(turn: CoachTurn) -> None:
+    """Add a finished turn's cost and tokens to its start day's `DailySpend` (in a transaction).
+
+    The day is the turn's start day, as for the per-learner daily sums.
+    """
+    day = day_start(turn.started).date()
+    cost = turn.cost_usd
+    tokens = (
+        turn.input_tokens + turn.output_tokens + turn.cache_read_tokens + turn.cache_write_tokens
+    )
+    if not cost and not tokens:
+        return
+    if _add_to_day(day, cost, tokens):
+        return
+    try:
+        with transaction.atomic():  # a savepoint: PostgreSQL may see another worker's row first
+            DailySpend.objects.create(day=day, cost_usd=cost, tokens=tokens)
+    except IntegrityError:
+        _add_to_day(day, cost, tokens)
+
+
+def _add_to_day(day: date, cost: Decimal, tokens: int) -> bool:
+    return bool(
+        DailySpend.objects.filter(day=day).update(
+            cost_usd=F("cost_usd") + cost, tokens=F("tokens") + tokens
+        )
+    )
 
 
 class TurnBudgetStore:

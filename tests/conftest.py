@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
+from django.db import connections
 from django.test import Client
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_DIR = REPO.parent / "shared" / "seed"
 PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def close_the_shared_database_thread(django_db_setup, django_db_blocker):
+    """Close the connection the lab sockets' database thread keeps (`labs.dbthread`) before
+    the test database is dropped: PostgreSQL refuses to drop a database still in use."""
+    yield
+
+    async def close() -> None:
+        # Outside `async_to_sync`, thread-sensitive code runs in that shared thread.
+        await sync_to_async(connections.close_all, thread_sensitive=True)()
+
+    with django_db_blocker.unblock():
+        asyncio.run(close())
 
 
 @pytest.fixture(autouse=True)

@@ -9,6 +9,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
+from labs import store
 from labs.models import CoachTurn, Conversation, Message
 from tests.labs.conftest import communicator, make_conversation, receive, send, until_idle
 
@@ -16,7 +17,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def past_turn(conversation: Conversation, cost: str, **extra) -> CoachTurn:
-    return CoachTurn.objects.create(
+    """A turn that finished earlier, counted in its day's spend as a finished turn is."""
+    turn = CoachTurn.objects.create(
         conversation=conversation,
         user=conversation.user,
         module=conversation.module,
@@ -26,8 +28,11 @@ def past_turn(conversation: Conversation, cost: str, **extra) -> CoachTurn:
         outcome="completed",
         cost_usd=Decimal(cost),
         started=extra.pop("started", timezone.now()),
+        finished=timezone.now(),
         **extra,
     )
+    store.add_daily_spend(turn)
+    return turn
 
 
 async def refused(comm) -> str:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.apps import apps as django_apps
 from django.utils import timezone
 
 from labs import store
 from labs.limits import WINDOW, Spent
-from labs.models import CoachTurn, Conversation
+from labs.models import CoachTurn, Conversation, DailySpend
 from resilient import Spend
 from tests.labs.conftest import make_conversation
 
@@ -19,7 +21,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def past_turn(conversation: Conversation, cost: str, tokens: int, started) -> None:
-    CoachTurn.objects.create(
+    """A turn that finished earlier, counted in its day's spend as a finished turn is."""
+    turn = CoachTurn.objects.create(
         conversation=conversation,
         user=conversation.user,
         module=conversation.module,
@@ -31,7 +34,9 @@ def past_turn(conversation: Conversation, cost: str, tokens: int, started) -> No
         input_tokens=tokens,
         output_tokens=1,
         started=started,
+        finished=started,
     )
+    store.add_daily_spend(turn)
 
 
 async def admit(conversation: Conversation, seen: list[Spent]) -> store.Admission | str:
@@ -83,3 +88,45 @@ async def test_a_held_conversation_is_refused_and_nothing_is_saved(learner):
     )
     assert await admit(conversation, []) == "busy"
     assert await CoachTurn.objects.filter(conversation=conversation).acount() == 0
+
+
+async def finish(admission: store.Admission, cost: str, **tokens: int) -> store.FinishedTurn:
+    started = admission.started
+    return await store.finish_turn(
+        started.turn.pk,
+        started.turn.conversation_id,
+        started.assistant_message.pk,
+        message_text="Back off exponentially, with jitter.",
+        message_status="complete",
+        fields={"outcome": "completed", "cost_usd": Decimal(cost), **tokens},
+    )
+
+
+async def test_a_finished_turn_counts_once_in_everyones_spend_today(learner, other_learner):
+    first = await admit(await sync_to_async(make_conversation)(learner), [])
+    second = await admit(await sync_to_async(make_conversation)(other_learner), [])
+    assert isinstance(first, store.Admission) and isinstance(second, store.Admission)
+    await finish(first, "0.25", input_tokens=100, output_tokens=20)
+    await finish(second, "0.5", input_tokens=200, cache_read_tokens=1000)
+    await finish(first, "0.25", input_tokens=100, output_tokens=20)  # finished already: no-op
+    seen: list[Spent] = []
+    await admit(await sync_to_async(make_conversation)(other_learner, "budget-lab"), seen)
+    assert seen[0].everyone_today == Decimal("0.75")
+    day = await DailySpend.objects.aget()
+    assert (day.cost_usd, day.tokens) == (Decimal("0.75"), 1320)
+
+
+def test_upgrading_totals_the_turns_already_stored_per_day(learner, other_learner):
+    now = timezone.now()
+    past_turn(make_conversation(learner), "0.1", 10, now)
+    past_turn(make_conversation(other_learner), "0.2", 20, now)
+    past_turn(make_conversation(other_learner), "0.4", 40, now - timedelta(days=2))
+    DailySpend.objects.all().delete()  # as before the table existed
+    migration = importlib.import_module("labs.migrations.0002_daily_spend")
+    migration.total_existing_turns(django_apps, None)
+    totals = {d.day: (d.cost_usd, d.tokens) for d in DailySpend.objects.all()}
+    today = store.day_start(now).date()
+    assert totals == {
+        today: (Decimal("0.3"), 32),
+        today - timedelta(days=2): (Decimal("0.4"), 41),
+    }
