@@ -37,7 +37,7 @@ class Run:
     simulator_ttft: float  # configured
     tokens_per_second: float
     # inprocess: (simulator alone, simulator + SDK + client), both in the bench process;
-    # loopback: (SDK alone, SDK + client), against the simulator's own process
+    # loopback: (the SDK's typed stream alone, SDK + client), against the simulator's process
     upstream: tuple[Upstream, Upstream]
     servers: list[ServerRun]
     elapsed: float
@@ -59,7 +59,7 @@ class Run:
     @property
     def upstream_names(self) -> tuple[str, str]:
         if self.loopback:
-            return "SDK alone", "SDK + resilient client"
+            return "the SDK's typed stream alone", "SDK + resilient client (its own SSE decoding)"
         return "simulator alone", "simulator + SDK + resilient client"
 
 

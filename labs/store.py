@@ -11,7 +11,9 @@ restarts and every worker agrees.
 
 from __future__ import annotations
 
+import copy
 import decimal
+import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -19,7 +21,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from labs.dbthread import in_db_thread
@@ -157,15 +158,24 @@ def _spend(conversation_id: int, user_id: int, since: datetime) -> tuple[Spent, 
     return Spent(*costs), ScopeSpend(*spends)
 
 
-def _claim(conversation_id: int, now: datetime) -> bool:
-    """Take the conversation for one turn; False when another turn holds it."""
-    taken = Conversation.objects.filter(
-        Q(busy_until__isnull=True) | Q(busy_until__lt=now), pk=conversation_id
-    ).update(busy_until=now + TURN_LEASE)
-    return taken == 1
+class Claim(enum.Enum):
+    FREE = "free"  # nobody held the conversation
+    TAKEN_OVER = "taken over"  # the lease of a turn whose worker died had lapsed
 
 
-def _start(conversation: Conversation, user_id: int, request: TurnRequest) -> StartedTurn:
+def _claim(conversation_id: int, now: datetime) -> Claim | None:
+    """Take the conversation for one turn; None when another turn holds it."""
+    held = Conversation.objects.filter(pk=conversation_id)
+    if held.filter(busy_until__isnull=True).update(busy_until=now + TURN_LEASE):
+        return Claim.FREE
+    if held.filter(busy_until__lt=now).update(busy_until=now + TURN_LEASE):
+        return Claim.TAKEN_OVER
+    return None
+
+
+def _start(
+    conversation: Conversation, user_id: int, request: TurnRequest, claim: Claim
+) -> StartedTurn:
     """Save the learner's message (unless retrying it), a reply placeholder and the turn row."""
     if request.retry_of is not None:
         user_message = request.retry_of
@@ -179,12 +189,13 @@ def _start(conversation: Conversation, user_id: int, request: TurnRequest) -> St
             if len(title) > TITLE_CHARS:
                 title = title[: TITLE_CHARS - 1].rstrip() + "…"
             Conversation.objects.filter(pk=conversation.pk).update(title=title)
-    # This turn holds the claim, so a reply still streaming was left by a dead worker.
-    Message.objects.filter(
-        conversation=conversation,
-        role=Message.Role.ASSISTANT,
-        status=Message.Status.STREAMING,
-    ).update(status=Message.Status.FAILED)
+    if claim is Claim.TAKEN_OVER:
+        # The dead worker's reply is still marked as streaming: it will never finish.
+        Message.objects.filter(
+            conversation=conversation,
+            role=Message.Role.ASSISTANT,
+            status=Message.Status.STREAMING,
+        ).update(status=Message.Status.FAILED)
     assistant = Message.objects.create(
         conversation=conversation,
         role=Message.Role.ASSISTANT,
@@ -243,9 +254,10 @@ def admit_turn(
         problem = rules(recent, spent)
         if problem:
             return problem
-        if not _claim(conversation.pk, now):
+        claim = _claim(conversation.pk, now)
+        if claim is None:
             return busy
-        started = _start(conversation, user_id, request)
+        started = _start(conversation, user_id, request, claim)
         history = _history(conversation.pk, before_id=started.assistant_message.pk)
     return Admission(started, spend, history)
 
@@ -258,27 +270,34 @@ class FinishedTurn:
 
 @in_db_thread
 def finish_turn(
-    turn_id: int,
-    conversation_id: int,
-    message_id: int,
+    started: StartedTurn,
     *,
     message_text: str,
     message_status: str,
     fields: dict[str, Any],
 ) -> FinishedTurn:
-    """Store the reply and the turn's telemetry, free the conversation, read both back."""
+    """Store the reply and the turn's telemetry, free the conversation; return both rows.
+
+    The rows come from admission with this hop's changes applied, not read back: a turn is
+    finished once (`finished` is still empty), so what was written is what is stored.
+    """
+    now = timezone.now()
+    turn = copy.copy(started.turn)
+    message = copy.copy(started.assistant_message)
     with transaction.atomic():
-        Message.objects.filter(pk=message_id).update(text=message_text, status=message_status)
-        finishing = CoachTurn.objects.filter(pk=turn_id, finished__isnull=True).update(
-            finished=timezone.now(), **fields
+        Message.objects.filter(pk=message.pk).update(text=message_text, status=message_status)
+        finishing = CoachTurn.objects.filter(pk=turn.pk, finished__isnull=True).update(
+            finished=now, **fields
         )
-        Conversation.objects.filter(pk=conversation_id).update(
-            busy_until=None, updated=timezone.now()
-        )
-        turn = CoachTurn.objects.get(pk=turn_id)
-        message = Message.objects.get(pk=message_id)
-        if finishing:  # a turn's spend is counted once, whoever finishes it
-            add_daily_spend(turn)
+        Conversation.objects.filter(pk=turn.conversation_id).update(busy_until=None, updated=now)
+        if finishing:
+            for name, value in {"finished": now, **fields}.items():
+                setattr(turn, name, value)
+            add_daily_spend(turn)  # counted once, by whoever finishes the turn
+        else:
+            turn = CoachTurn.objects.get(pk=turn.pk)
+    message.text = message_text
+    message.status = message_status
     return FinishedTurn(turn, message)
 
 
@@ -304,11 +323,19 @@ def add_daily_spend(turn: CoachTurn) -> None:
 
 
 def _add_to_day(day: date, cost: Decimal, tokens: int) -> bool:
-    return bool(
-        DailySpend.objects.filter(day=day).update(
-            cost_usd=F("cost_usd") + cost, tokens=F("tokens") + tokens
+    # In SQL: the ORM took longer to compile this update's two F() expressions than the
+    # database took to run it.
+    table = connection.ops.quote_name(DailySpend._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET cost_usd = cost_usd + %s, tokens = tokens + %s WHERE day = %s",
+            [
+                connection.ops.adapt_decimalfield_value(cost, 14, 6),
+                tokens,
+                connection.ops.adapt_datefield_value(day),
+            ],
         )
-    )
+        return bool(cursor.rowcount)
 
 
 class TurnBudgetStore:

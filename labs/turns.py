@@ -232,7 +232,6 @@ async def run_turn(
 ) -> CoachTurn | None:
     """Stream one reply to the outlet and store it; returns the finished turn row."""
     started = admitted.started
-    message_id = started.assistant_message.pk
     turn_id = started.turn.pk
     begun = clock()
     budget_store = store.TurnBudgetStore(admitted.spend)
@@ -242,9 +241,7 @@ async def run_turn(
     async def finish(text: str, message_status: str, fields: dict[str, Any]) -> store.FinishedTurn:
         fields = {"restarts": restarts, "correlation_id": cid, **fields}
         return await store.finish_turn(
-            turn_id,
-            conversation.pk,
-            message_id,
+            started,
             message_text=text,
             message_status=message_status,
             fields=fields,

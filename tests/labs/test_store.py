@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from labs import store
 from labs.limits import WINDOW, Spent
-from labs.models import CoachTurn, Conversation, DailySpend
+from labs.models import CoachTurn, Conversation, DailySpend, Message
 from resilient import Spend
 from tests.labs.conftest import make_conversation
 
@@ -91,11 +91,8 @@ async def test_a_held_conversation_is_refused_and_nothing_is_saved(learner):
 
 
 async def finish(admission: store.Admission, cost: str, **tokens: int) -> store.FinishedTurn:
-    started = admission.started
     return await store.finish_turn(
-        started.turn.pk,
-        started.turn.conversation_id,
-        started.assistant_message.pk,
+        admission.started,
         message_text="Back off exponentially, with jitter.",
         message_status="complete",
         fields={"outcome": "completed", "cost_usd": Decimal(cost), **tokens},
@@ -130,3 +127,24 @@ def test_upgrading_totals_the_turns_already_stored_per_day(learner, other_learne
         today: (Decimal("0.3"), 32),
         today - timedelta(days=2): (Decimal("0.4"), 41),
     }
+
+
+async def test_a_lapsed_lease_is_taken_over_and_the_dead_workers_reply_marked_failed(learner):
+    def dead_workers_turn() -> tuple[Conversation, Message]:
+        conversation = make_conversation(learner)
+        Message.objects.create(conversation=conversation, role="user", text="Hello?")
+        reply = Message.objects.create(
+            conversation=conversation, role="assistant", status="streaming"
+        )
+        Conversation.objects.filter(pk=conversation.pk).update(
+            busy_until=timezone.now() - timedelta(seconds=1)
+        )
+        return conversation, reply
+
+    conversation, reply = await sync_to_async(dead_workers_turn)()
+    admission = await admit(conversation, [])
+    assert isinstance(admission, store.Admission)
+    await reply.arefresh_from_db()
+    assert reply.status == "failed"
+    # The failed reply is left out of what the coach is sent.
+    assert admission.history == [("user", "Hello?"), ("user", "How do I back off?")]
