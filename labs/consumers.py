@@ -3,7 +3,8 @@
 The coach turn runs as its own task, never inside `receive()`: Channels handles one message
 at a time per socket, so a reply streamed from `receive()` would hide the disconnect that
 must cancel it. Frames for other tabs of the same conversation cross the channel layer as
-coalesced frames (group `lab-conversation-<id>`), never one message per token.
+coalesced frames (group `lab-conversation-<id>`), never one message per token. A tab that
+opens mid-reply asks the group once and the tab streaming the reply sends it the text so far.
 
 Channels runs `close_old_connections` in the database thread before every message it
 dispatches. That thread is the one every turn's admission and finish queue on, so frames from
@@ -23,13 +24,15 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from course.registry import get_module
 from labs import store, turns
-from labs.relay import LearnerGone
+from labs.relay import LearnerGone, TextRelay
 
 logger = logging.getLogger(__name__)
 
 NOT_JSON = "That message could not be read (it was not JSON). Reload the page and try again."
 NOT_OBJECT = "That message could not be read (expected a JSON object)."
 FRAME_EVENT = "chat.frame"
+# A tab that has just opened asks the conversation's tabs for the reply streaming now, if any.
+CATCH_UP_EVENT = "chat.catch_up"
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:
@@ -40,6 +43,7 @@ def _log_failure(task: asyncio.Task[Any]) -> None:
 class LabChatConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels has no type hints
     async def connect(self) -> None:
         self.task: asyncio.Task[Any] | None = None
+        self.relay: TextRelay | None = None
         self.group = ""
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -59,6 +63,10 @@ class LabChatConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels
         self.group = f"lab-conversation-{conversation.pk}"
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        # The page showed the reply as stored, without the text streamed so far.
+        await self.channel_layer.group_send(
+            self.group, {"type": CATCH_UP_EVENT, "reply_to": self.channel_name}
+        )
 
     async def disconnect(self, code: int) -> None:
         task = getattr(self, "task", None)
@@ -120,6 +128,19 @@ class LabChatConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels
             self.group, {"type": FRAME_EVENT, "frame": frame, "sender": self.channel_name}
         )
 
+    def streaming(self, relay: TextRelay | None) -> None:
+        self.relay = relay
+
     async def chat_frame(self, event: dict[str, Any]) -> None:
         if event.get("sender") != self.channel_name:
             await self.send(text_data=event["frame"])
+
+    async def chat_catch_up(self, event: dict[str, Any]) -> None:
+        reply_to = event.get("reply_to")
+        if self.relay is None or not isinstance(reply_to, str) or reply_to == self.channel_name:
+            return
+        frame = self.relay.catch_up_frame()
+        if frame is not None:
+            await self.channel_layer.send(
+                reply_to, {"type": FRAME_EVENT, "frame": frame, "sender": self.channel_name}
+            )

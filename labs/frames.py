@@ -58,6 +58,11 @@ def text_frame(message_id: int, text: str) -> str:
     return frame(text_target(message_id), APPEND, html.escape(text, quote=False))
 
 
+def whole_text_frame(message_id: int, text: str) -> str:
+    """Replace the streamed text of a reply with `text` (escaped): a tab catching up."""
+    return frame(text_target(message_id), REPLACE, html.escape(text, quote=False))
+
+
 def clear_text_frame(message_id: int, notice_html: str) -> str:
     """A restart: drop the partial text, say why in the reply's notice line."""
     content = partial(notice_target(message_id), "innerHTML", notice_html)

@@ -2,7 +2,8 @@
 
 An `Outlet` is where a turn's frames go (`to_self`: the tab that asked, by direct send;
 `to_others`: every other tab of the conversation, through the channel layer), so turns never
-know about websockets.
+know about websockets. It also learns which relay is streaming (`streaming`), so that a tab
+opening mid-reply can be sent the text the other tabs already have (`catch_up_frame`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ class Outlet(Protocol):
 
     async def to_others(self, frame: str) -> None: ...
 
+    def streaming(self, relay: TextRelay | None) -> None:
+        """The relay of the reply now streaming; None once it has ended."""
+
 
 class TextRelay:
     """Streamed text, coalesced: to this tab every `FRAME_INTERVAL`, to others more coarsely.
@@ -37,6 +41,7 @@ class TextRelay:
         self.message_id = message_id
         self.mine = frames.Coalescer(interval=frames.FRAME_INTERVAL)
         self.theirs = frames.Coalescer(interval=frames.GROUP_FRAME_INTERVAL)
+        self._shared: list[str] = []  # the reply's text as the other tabs have been sent it
 
     async def add(self, text: str, now: float) -> None:
         chunk = self.mine.add(text, now)
@@ -56,7 +61,21 @@ class TextRelay:
     def reset(self) -> None:
         self.mine.reset()
         self.theirs.reset()
+        self._shared.clear()
+
+    def catch_up_frame(self) -> str | None:
+        """For a tab that opened mid-reply: the text so far, replacing what it shows.
+
+        Only what was sent to the other tabs, not what is still pending for them: the pending
+        text reaches that tab too (it has joined the group) when it is sent, and would be
+        doubled. The layer keeps one sender's messages to one channel in order, so the frames
+        sent before this one arrive before it and are replaced by it.
+        """
+        if not self._shared:
+            return None
+        return frames.whole_text_frame(self.message_id, "".join(self._shared))
 
     async def _to_others(self, chunk: str | None) -> None:
         if chunk is not None:
+            self._shared.append(chunk)
             await self.outlet.to_others(frames.text_frame(self.message_id, chunk))

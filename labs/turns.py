@@ -186,6 +186,9 @@ class _OthersOnly:
     async def to_others(self, frame: str) -> None:
         await self.outlet.to_others(frame)
 
+    def streaming(self, relay: TextRelay | None) -> None:
+        return None
+
 
 async def _both(outlet: Outlet, frame: str) -> None:
     await outlet.to_self(frame)
@@ -338,30 +341,34 @@ async def _stream(
         extra_headers=headers,
         metadata={"user_id": f"learner-{user_id}"},
     )
-    async with contextlib.aclosing(events) as stream:
-        async for event in stream:
-            if isinstance(event, TextDelta):
-                await relay.add(event.text, clock())
-            elif isinstance(event, Retrying):
-                await relay.flush(clock())
-                notice = (
-                    f"Attempt {event.attempt} failed ({event.reason}). "
-                    f"Trying again in {event.delay:.1f} s."
-                )
-                content = render_notice(notice) + status(f"Coach is retrying: {event.reason}")
-                await _both(
-                    outlet, frames.frame(frames.notice_target(message_id), "innerHTML", content)
-                )
-            elif isinstance(event, Restart):
-                relay.reset()
-                restarts.append({"attempt": event.attempt, "reason": event.reason})
-                notice = (
-                    f"Restart: the stream broke after it started ({event.reason}), so the "
-                    "partial reply was discarded and the coach is starting again."
-                )
-                await _both(outlet, frames.clear_text_frame(message_id, render_notice(notice)))
-            else:
-                return event
+    outlet.streaming(relay)  # a tab opening mid-reply catches up from it
+    try:
+        async with contextlib.aclosing(events) as stream:
+            async for event in stream:
+                if isinstance(event, TextDelta):
+                    await relay.add(event.text, clock())
+                elif isinstance(event, Retrying):
+                    await relay.flush(clock())
+                    notice = (
+                        f"Attempt {event.attempt} failed ({event.reason}). "
+                        f"Trying again in {event.delay:.1f} s."
+                    )
+                    content = render_notice(notice) + status(f"Coach is retrying: {event.reason}")
+                    await _both(
+                        outlet, frames.frame(frames.notice_target(message_id), "innerHTML", content)
+                    )
+                elif isinstance(event, Restart):
+                    relay.reset()
+                    restarts.append({"attempt": event.attempt, "reason": event.reason})
+                    notice = (
+                        f"Restart: the stream broke after it started ({event.reason}), so the "
+                        "partial reply was discarded and the coach is starting again."
+                    )
+                    await _both(outlet, frames.clear_text_frame(message_id, render_notice(notice)))
+                else:
+                    return event
+    finally:
+        outlet.streaming(None)
     raise RuntimeError("the resilient client ended without Completed or Degraded")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 
 import pytest
 from channels.db import database_sync_to_async
@@ -91,6 +92,51 @@ async def test_a_second_tab_sees_the_same_stream_and_cannot_start_another_turn(
     text_frames = [f for f in seen if f["swap"].startswith("beforeend")]
     assert text_frames and len(text_frames) <= len([f for f in sent if "beforeend" in f["swap"]])
     assert await Message.objects.filter(conversation=conversation, role="user").acount() == 1
+
+
+def streamed_text(frames: list[dict], target: str) -> str:
+    """What a tab shows in a reply's text element after these frames."""
+    shown = ""
+    for frame in frames:
+        if frame.get("target") != target:
+            continue
+        text = html.unescape(frame["content"])
+        shown = shown + text if frame["swap"].startswith("beforeend") else text
+    return shown
+
+
+async def test_a_tab_opened_mid_reply_is_sent_the_text_so_far_then_the_rest(
+    learner, fast_coach, settings
+):
+    settings.COACH_TOKENS_PER_SECOND = 100.0
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    first = await communicator(learner, conversation.pk)
+    late = await communicator(learner, conversation.pk)
+    assert (await first.connect())[0]
+    try:
+        await send(first, message="How should I back off?")
+        sent = [await receive(first)]
+        while not sent[-1]["target"].endswith("-text"):
+            sent.append(await receive(first))
+        target = sent[-1]["target"]
+        while len([f for f in sent if f.get("target") == target]) < 30:  # about 0.3 s in
+            sent.append(await receive(first))
+        assert (await late.connect())[0]
+        caught_up = await receive(late)
+        seen = [caught_up, *await until_idle(late)]
+        sent += await until_idle(first)
+    finally:
+        await first.disconnect()
+        await late.disconnect()
+    # The first frame the late tab gets replaces the (empty) text with everything so far.
+    assert caught_up["target"] == target and caught_up["swap"].startswith("innerHTML")
+    assert len(html.unescape(caught_up["content"])) > 20
+    # With what follows, it shows what the tab that asked was streamed, in order and once
+    # (the last few words come with the final frame, which replaces the whole reply).
+    whole = streamed_text(sent, target)
+    shown = streamed_text(seen, target)
+    assert whole.startswith(shown) and len(shown) > len(html.unescape(caught_up["content"]))
+    assert seen[-1]["content"] == sent[-1]["content"]
 
 
 async def test_the_consumer_survives_a_turn_that_breaks(learner, fast_coach, monkeypatch):

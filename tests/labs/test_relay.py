@@ -98,3 +98,22 @@ async def test_the_budget_store_adds_this_turns_bill_to_what_admission_summed(sc
         await budget.add(recorded, Spend(10, 0.25))
     assert await budget.get(scope) == Spend(stored.tokens + 10, stored.cost_usd + 0.25)
     assert budget.billed == Spend(10, 0.25)
+
+
+async def test_a_tab_catching_up_gets_what_the_other_tabs_were_sent_not_what_is_pending(
+    intervals,
+):
+    tabs = Tabs()
+    relay = TextRelay(tabs, 7)
+    assert relay.catch_up_frame() is None  # nothing streamed yet: nothing to send
+    await relay.add("Back <off> ", 0.0)  # the first text goes to every tab at once
+    await relay.add("with ", 0.05)  # this tab only; pending for the others
+    frame = json.loads(relay.catch_up_frame() or "")
+    assert frame["target"] == "#msg-7-text" and frame["swap"].startswith("innerHTML")
+    assert frame["content"] == "Back &lt;off&gt; "
+    await relay.add("jitter.", 0.2)  # the others' interval has passed
+    assert html.unescape(json.loads(relay.catch_up_frame() or "")["content"]) == (
+        "Back <off> with jitter."
+    )
+    relay.reset()  # a restart discards the partial reply
+    assert relay.catch_up_frame() is None
