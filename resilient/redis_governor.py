@@ -5,6 +5,11 @@ script, so two processes can never both take the last tokens. Time comes from Re
 one clock for all processes. The concurrency limit stays per process (an in-flight count in
 Redis would leak slots whenever a worker dies mid-request).
 
+Without configured limits, the first request of all the processes goes out alone as a probe
+(a lock key in Redis, with a time limit in case its worker dies) and the others wait until
+its headers have written the buckets, as the in-memory governor does within one process: a
+request sent blind would be missing from the shared buckets and earn a 429 later.
+
 If Redis cannot be reached the governor stops pacing and logs a warning instead of failing
 the call: the API's own 429 + `retry-after` remain as the backstop.
 """
@@ -14,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -31,6 +37,10 @@ from resilient.governor import (
 from resilient.ratelimit_headers import RateLimitSnapshot
 
 log = logging.getLogger("resilient")
+
+# A probe whose worker died frees the way after this long; waiters look again this often.
+PROBE_SECONDS = 30
+PROBE_POLL = 0.05
 
 
 _NOW = """
@@ -119,6 +129,18 @@ return 1
 """
 )
 
+# KEYS: 3 bucket keys, probe lock, "no limits" marker. ARGV: probe lock seconds, owner.
+# "known" when a bucket exists (limits configured or learnt) or the API was found to send no
+# limits; "probe" when this caller now holds the probe lock; else "wait".
+_PROBE = """
+for i = 1, 3 do
+  if redis.call('EXISTS', KEYS[i]) == 1 then return 'known' end
+end
+if redis.call('EXISTS', KEYS[5]) == 1 then return 'known' end
+if redis.call('SET', KEYS[4], ARGV[2], 'NX', 'EX', ARGV[1]) then return 'probe' end
+return 'wait'
+"""
+
 _PENALIZE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -161,6 +183,14 @@ class RedisGovernor:
         self._acquire = self._redis.register_script(_ACQUIRE)
         self._adjust = self._redis.register_script(_ADJUST)
         self._penalize = self._redis.register_script(_PENALIZE)
+        self._probe = self._redis.register_script(_PROBE)
+        self._probe_key = f"{key_prefix}:probe"
+        self._no_limits_key = f"{key_prefix}:no-limits"
+        self._owner = uuid.uuid4().hex
+        self._probing = False
+        # Once the limits are known this process stops asking: the buckets' time limit is
+        # renewed by every request, so they outlive any gap shorter than `ttl_seconds`.
+        self._learned = limits is not None
         self._initialised = False
         # Held while the configured limits are written: an acquire that ran before the bucket
         # existed would pass unpaced and undebited (measured: 64 of 64 let through at once
@@ -202,6 +232,8 @@ class RedisGovernor:
             await self._semaphore.acquire()
         try:
             await self._init()
+            if self._limits is None and not self._learned:
+                await self._await_limits()
             args = [cost.get(name) for name in DIMENSIONS]
             while True:
                 result = await self._run(
@@ -222,7 +254,41 @@ class RedisGovernor:
         self.waited_total += waited
         return waited
 
+    async def _await_limits(self) -> None:
+        """Return once the shared limits are known, or with this process holding the probe."""
+        while True:
+            state = await self._run(
+                self._probe,
+                [*self._keys, self._probe_key, self._no_limits_key],
+                [PROBE_SECONDS, self._owner],
+            )
+            if state is None or state in (b"known", "known"):
+                self._learned = True
+                return
+            if state in (b"probe", "probe"):
+                self._probing = True
+                return
+            await self._sleep(PROBE_POLL)
+
+    async def _end_probe(self, *, limits_seen: bool) -> None:
+        if not self._probing:
+            return
+        self._probing = False
+        self._learned = True
+        if not limits_seen:
+            # The probe's response carried no rate-limit headers: the API sends none, so
+            # nobody waits for them (until the marker expires with the buckets' time limit).
+            await self._run_command(self._redis.set(self._no_limits_key, 1, ex=self._ttl))
+        await self._run_command(self._redis.delete(self._probe_key))
+
+    async def _run_command(self, command: Awaitable[Any]) -> None:
+        try:
+            await command
+        except (RedisError, OSError) as exc:
+            log.warning("redis governor unavailable, not pacing: %s", exc)
+
     async def release(self) -> None:
+        await self._end_probe(limits_seen=False)
         if self._semaphore is not None:
             self._semaphore.release()
 
@@ -238,6 +304,8 @@ class RedisGovernor:
                 level = corrected_level(name, dim.remaining)
                 args += [dim.limit, dim.limit / 60.0, level, "observe"]
         await self._run(self._adjust, self._keys, [*args, self._ttl])
+        if found:
+            await self._end_probe(limits_seen=True)
 
     async def settle(self, reserved: Cost, actual: Cost) -> None:
         args: list[Any] = []

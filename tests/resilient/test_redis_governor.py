@@ -209,3 +209,44 @@ async def test_a_request_as_large_as_the_bucket_still_goes_when_it_is_full(prefi
         await gov.release()
     finally:
         await gov.aclose()
+
+
+async def test_without_configured_limits_one_probe_goes_first_for_every_process(prefix):
+    # Two workers, neither told the limits: the first request anywhere goes alone and the
+    # others wait for its headers, which then pace everyone.
+    one = RedisGovernor(REDIS_URL, prefix, headroom_seconds=0)
+    two = RedisGovernor(REDIS_URL, prefix, headroom_seconds=0)
+    try:
+        assert await one.acquire(Cost(1, 0, 0)) < 0.5  # the probe
+        waiting = asyncio.create_task(two.acquire(Cost(1, 0, 0)))
+        await asyncio.sleep(0.3)
+        assert not waiting.done(), "another process's request went out before the limits"
+        # The probe's response: 2 requests a minute, 1 left after the probe itself.
+        await one.observe(RateLimitSnapshot(requests=Dimension(2, 1, 60.0)))
+        await one.release()
+        assert await asyncio.wait_for(waiting, 2) < 2.0
+        await two.release()
+        with pytest.raises(TimeoutError):  # the bucket the probe learnt is now empty
+            async with asyncio.timeout(0.3):
+                await one.acquire(Cost(1, 0, 0))
+    finally:
+        await one.aclose()
+        await two.aclose()
+
+
+async def test_a_probe_without_rate_limit_headers_stops_everyone_waiting(prefix):
+    one = RedisGovernor(REDIS_URL, prefix)
+    two = RedisGovernor(REDIS_URL, prefix)
+    try:
+        await one.acquire(Cost(1, 0, 0))
+        waiting = asyncio.create_task(two.acquire(Cost(1, 0, 0)))
+        await asyncio.sleep(0.2)
+        assert not waiting.done()
+        await one.release()  # the response carried no limits: the API sends none
+        await asyncio.wait_for(waiting, 2)
+        await two.release()
+        assert await asyncio.wait_for(one.acquire(Cost(1, 0, 0)), 1) < 0.5
+        await one.release()
+    finally:
+        await one.aclose()
+        await two.aclose()
