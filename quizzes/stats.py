@@ -1,9 +1,10 @@
 """Item and test statistics for instructors: pure functions over plain numbers and ids.
 
 Difficulty is the share of learners who chose the correct option. Discrimination is the
-point-biserial correlation between getting the item right (1/0) and the attempt's total score:
-near +1 when strong learners get it right and weak ones miss it, near 0 or negative when the item
-does not separate them (a confusing question or a wrong answer key).
+corrected point-biserial correlation between getting the item right (1/0) and the attempt's
+score on the other items: near +1 when strong learners get it right and weak ones miss it,
+near 0 or negative when the item does not separate them (a confusing question or a wrong
+answer key).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class ItemStats:
     question_id: str
     responses: int
     difficulty: float | None  # share correct, 0..1
-    discrimination: float | None  # point-biserial, -1..1; None when undefined
+    discrimination: float | None  # corrected point-biserial, -1..1; None when undefined
     wrong_option: str | None  # most-chosen wrong option id
     wrong_count: int
 
@@ -81,7 +82,11 @@ def item_stats(
         question_id=question_id,
         responses=len(responses),
         difficulty=share(sum(hits), len(responses)),
-        discrimination=point_biserial(hits, [r.total_score for r in responses]),
+        # Corrected: against the score on the *other* items. With the item in the total, a
+        # 15-item test correlates every item with itself a little, and a 3-question quiz a lot.
+        discrimination=point_biserial(
+            hits, [r.total_score - hit for r, hit in zip(responses, hits, strict=True)]
+        ),
         wrong_option=wrong[0] if wrong else None,
         wrong_count=wrong[1] if wrong else 0,
     )

@@ -81,7 +81,7 @@ def test_discrimination_matches_the_hand_computed_value(instructor_client, modul
     html = instructor_client.get(ANALYTICS).content.decode()
     row = re.search(r"<td>1</td>\s*<td>Test question 1.*?</tr>", html, re.S).group(0)
     assert "<td>60 %</td>" in row
-    assert "<td>+0.87" in row  # sqrt(3)/2
+    assert "<td>+0.72" in row  # corrected: 1.5 * sqrt(3/13), the item left out of the total
 
 
 def test_the_csv_has_one_row_per_answer(instructor_client, learner, module):

@@ -15,13 +15,16 @@ from quizzes.stats import Response, histogram, item_stats, most_chosen_wrong, po
 #   r_pb = (4 - 1.5) / sqrt(2) * sqrt(0.24) = sqrt(3)/2 = 0.8660...
 CHOSEN = ["a", "a", "c", "a", "c"]
 TOTALS = [5.0, 4.0, 2.0, 3.0, 1.0]
+# Discrimination is corrected (the item left out of the total): scores on the other items
+#   4 3 2 2 1, mean 2.4, variance 5.2/5 = 1.04; M1 = 3, M0 = 1.5
+#   r = 1.5 / sqrt(1.04) * sqrt(0.24) = 1.5 * sqrt(3/13) = 0.7206...
 
 
 def test_item_statistics_on_a_hand_computed_data_set():
     stats = item_stats("q1", "a", [Response(o, t) for o, t in zip(CHOSEN, TOTALS, strict=True)])
     assert stats.responses == 5
     assert stats.difficulty == pytest.approx(0.6)
-    assert stats.discrimination == pytest.approx(math.sqrt(3) / 2)
+    assert stats.discrimination == pytest.approx(1.5 * math.sqrt(3 / 13))
     assert (stats.wrong_option, stats.wrong_count) == ("c", 2)
 
 
