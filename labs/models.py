@@ -101,6 +101,10 @@ class CoachTurn(models.Model):
     cache_read_tokens = models.PositiveIntegerField(default=0)
     cache_write_tokens = models.PositiveIntegerField(default=0)
     cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal("0"))
+    # The most the turn can cost (all input written to the cache, every output token used),
+    # counted in its budgets' spend while it runs, so that concurrent turns cannot together
+    # spend past a cap each of them fits under alone.
+    reserved_usd = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal("0"))
     stop_reason = models.CharField(max_length=32, blank=True)
     correlation_id = models.CharField(max_length=64, blank=True)
     request_id = models.CharField(max_length=100, blank=True)

@@ -65,6 +65,8 @@ class TurnRequest:
     backend: str
     model: str
     fault_plan: str
+    # The most the turn can cost, given the history it will be sent with.
+    worst_case: Callable[[list[tuple[str, str]]], Decimal] = lambda history: Decimal("0")
 
 
 @dataclass(frozen=True)
@@ -113,19 +115,26 @@ _SQLITE_DECIMAL = decimal.Context(prec=15)
 
 # The three budget scopes' spend in one statement. Written in SQL because the ORM spent more
 # CPU compiling three aggregates than SQLite spent running them, on the one database thread
-# every socket's admission queues on. Everyone's spend today is one `DailySpend` row; the two
-# sums read only this conversation's turns and this learner's turns of today (indexed).
+# every socket's admission queues on. A turn still running counts with what it may cost at
+# most (`reserved_usd`), a finished one with what it cost; a turn started more than `HOLD`
+# ago and never finished (its worker died) no longer holds its reservation. Everyone's spend
+# today is one `DailySpend` row plus the reservations of the turns running now; the two sums
+# read only this conversation's turns and this learner's turns of today (indexed).
 _SPEND_SQL = """
 SELECT
-  SUM(CASE WHEN conversation_id = %(conversation)s THEN cost_usd END),
+  SUM(CASE WHEN conversation_id = %(conversation)s THEN {spent} END),
   SUM(CASE WHEN conversation_id = %(conversation)s THEN {tokens} END),
-  SUM(CASE WHEN user_id = %(user)s AND started >= %(since)s THEN cost_usd END),
+  SUM(CASE WHEN user_id = %(user)s AND started >= %(since)s THEN {spent} END),
   SUM(CASE WHEN user_id = %(user)s AND started >= %(since)s THEN {tokens} END),
   (SELECT cost_usd FROM {daily} WHERE day = %(day)s),
-  (SELECT tokens FROM {daily} WHERE day = %(day)s)
+  (SELECT tokens FROM {daily} WHERE day = %(day)s),
+  (SELECT SUM(reserved_usd) FROM {table} WHERE finished IS NULL AND started >= %(held)s)
 FROM {table}
 WHERE conversation_id = %(conversation)s OR (user_id = %(user)s AND started >= %(since)s)
 """
+_SPENT = "CASE WHEN finished IS NULL AND started >= %(held)s THEN reserved_usd ELSE cost_usd END"
+# Longer than any turn runs (the client's deadline for a whole call is minutes, not more).
+HOLD = timedelta(minutes=15)
 _TURN_TOKENS = "input_tokens + output_tokens + cache_read_tokens + cache_write_tokens"
 
 
@@ -137,23 +146,27 @@ def _decimal(value: object) -> Decimal:
     return Decimal(str(value))
 
 
-def _spend(conversation_id: int, user_id: int, since: datetime) -> tuple[Spent, ScopeSpend]:
+def _spend(
+    conversation_id: int, user_id: int, since: datetime, now: datetime
+) -> tuple[Spent, ScopeSpend]:
     """Stored spend per scope: as `Spent` (exact cost) for the rules, as `Spend` for the client."""
     sql = _SPEND_SQL.format(
         table=connection.ops.quote_name(CoachTurn._meta.db_table),
         daily=connection.ops.quote_name(DailySpend._meta.db_table),
         tokens=_TURN_TOKENS,
+        spent=_SPENT,
     )
     params = {
         "conversation": conversation_id,
         "user": user_id,
         "since": connection.ops.adapt_datetimefield_value(since),
         "day": connection.ops.adapt_datefield_value(since.date()),
+        "held": connection.ops.adapt_datetimefield_value(max(since, now - HOLD)),
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    costs = [_decimal(row[i]) for i in (0, 2, 4)]
+    costs = [_decimal(row[0]), _decimal(row[2]), _decimal(row[4]) + _decimal(row[6])]
     spends = [Spend(int(row[i + 1] or 0), float(costs[i // 2])) for i in (0, 2, 4)]
     return Spent(*costs), ScopeSpend(*spends)
 
@@ -174,7 +187,11 @@ def _claim(conversation_id: int, now: datetime) -> Claim | None:
 
 
 def _start(
-    conversation: Conversation, user_id: int, request: TurnRequest, claim: Claim
+    conversation: Conversation,
+    user_id: int,
+    request: TurnRequest,
+    claim: Claim,
+    reserved_usd: Decimal,
 ) -> StartedTurn:
     """Save the learner's message (unless retrying it), a reply placeholder and the turn row."""
     if request.retry_of is not None:
@@ -190,12 +207,17 @@ def _start(
                 title = title[: TITLE_CHARS - 1].rstrip() + "…"
             Conversation.objects.filter(pk=conversation.pk).update(title=title)
     if claim is Claim.TAKEN_OVER:
-        # The dead worker's reply is still marked as streaming: it will never finish.
+        # The dead worker's reply and turn are still marked as running: they never will end.
         Message.objects.filter(
             conversation=conversation,
             role=Message.Role.ASSISTANT,
             status=Message.Status.STREAMING,
         ).update(status=Message.Status.FAILED)
+        CoachTurn.objects.filter(conversation=conversation, finished__isnull=True).update(
+            finished=timezone.now(),
+            outcome=CoachTurn.Outcome.DEGRADED,
+            degraded_kind="network",
+        )
     assistant = Message.objects.create(
         conversation=conversation,
         role=Message.Role.ASSISTANT,
@@ -211,14 +233,15 @@ def _start(
         model=request.model,
         backend=request.backend,
         fault_plan=request.fault_plan,
+        reserved_usd=reserved_usd,
         started=timezone.now(),
     )
     return StartedTurn(turn, user_message, assistant)
 
 
-def _history(conversation_id: int, before_id: int) -> list[tuple[str, str]]:
-    """(role, text) of the conversation so far, leaving out replies that failed."""
-    rows = Message.objects.filter(conversation_id=conversation_id, id__lt=before_id).exclude(
+def _history(conversation_id: int) -> list[tuple[str, str]]:
+    """(role, text) of the conversation so far, leaving out replies that failed or never came."""
+    rows = Message.objects.filter(conversation_id=conversation_id).exclude(
         role=Message.Role.ASSISTANT,
         status__in=[Message.Status.FAILED, Message.Status.STREAMING],
     )
@@ -250,15 +273,17 @@ def admit_turn(
                 "started", flat=True
             )
         )
-        spent, spend = _spend(conversation.pk, user_id, since)
+        spent, spend = _spend(conversation.pk, user_id, since, now)
         problem = rules(recent, spent)
         if problem:
             return problem
         claim = _claim(conversation.pk, now)
         if claim is None:
             return busy
-        started = _start(conversation, user_id, request, claim)
-        history = _history(conversation.pk, before_id=started.assistant_message.pk)
+        history = _history(conversation.pk)
+        if request.retry_of is None:
+            history.append((Message.Role.USER, request.text or ""))
+        started = _start(conversation, user_id, request, claim, request.worst_case(history))
     return Admission(started, spend, history)
 
 

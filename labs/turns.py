@@ -25,6 +25,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from course.content import Lab, Module
+from course.registry import get_module
 from labs import frames, store
 from labs.backend import Backend, choose_backend, client_for
 from labs.coach import api_messages, system_prefix
@@ -53,6 +54,8 @@ from resilient import (
     correlation_scope,
     new_correlation_id,
 )
+from resilient.prices import DEFAULT_PRICES
+from resilient.tokens import estimate_input_tokens
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -96,6 +99,26 @@ def _limits() -> BudgetLimits:
     )
 
 
+def _worst_case(
+    conversation: Conversation, model: str
+) -> Callable[[list[tuple[str, str]]], Decimal]:
+    """The most a turn of this conversation can cost, as the resilient client bounds it:
+    every input token (system prompt and history, estimated) written to the cache, and all
+    of `COACH_MAX_TOKENS` used."""
+    module = get_module(conversation.module)
+    lab = module.lab(conversation.lab) if module else None
+    lesson = module.lesson(lab.lesson) if module and lab else None
+    system = cached_system(system_prefix(lab, lesson)) if lab and lesson else None
+    price = DEFAULT_PRICES.price(model)
+
+    def worst(history: list[tuple[str, str]]) -> Decimal:
+        tokens = estimate_input_tokens(system, api_messages(history))
+        cost = price.worst_case(tokens, settings.COACH_MAX_TOKENS)
+        return Decimal(str(round(cost, 6)))
+
+    return worst
+
+
 async def admit(
     conversation: Conversation, user_id: int, data: dict[str, Any]
 ) -> Admitted | Refused:
@@ -137,7 +160,14 @@ async def admit(
     def rules(recent: Sequence[datetime], spent: Spent) -> str | None:
         return check_rate(recent, now, per_minute) or check_budget(spent, caps)
 
-    request = store.TurnRequest(text, retry_of, backend.kind, backend.model, plan or "")
+    request = store.TurnRequest(
+        text,
+        retry_of,
+        backend.kind,
+        backend.model,
+        plan or "",
+        worst_case=_worst_case(conversation, backend.model),
+    )
     admission = await store.admit_turn(
         conversation, user_id, request, now=now, window=WINDOW, rules=rules, busy=BUSY_MESSAGE
     )

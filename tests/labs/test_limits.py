@@ -159,3 +159,45 @@ async def test_a_second_message_while_the_coach_is_busy_is_refused(learner, fast
     finally:
         await comm.disconnect()
     assert await Message.objects.filter(conversation=conversation).acount() == 0
+
+
+def test_a_turns_reservation_is_the_clients_worst_case_for_what_it_will_send(
+    learner, lab_content, settings
+):
+    from labs.turns import _worst_case
+    from resilient.prices import DEFAULT_PRICES
+
+    settings.COACH_MAX_TOKENS = 1000
+    conversation = make_conversation(learner)
+    worst = _worst_case(conversation, "claude-sonnet-4-6")
+    short = worst([("user", "Hi")])
+    longer = worst([("user", "Hi"), ("assistant", "Hello! " * 400), ("user", "And 429s?")])
+    all_output = Decimal(str(DEFAULT_PRICES.price("claude-sonnet-4-6").worst_case(0, 1000)))
+    # All the output it may write, plus its input (the persona and lesson, then the history).
+    assert all_output < short < longer
+
+
+async def test_two_turns_at_once_cannot_together_spend_past_a_budget_each_fits_under(
+    learner, fast_coach, settings
+):
+    settings.COACH_MAX_TOKENS = 1024  # a worst case of about $0.02 a turn
+    settings.BUDGET_LEARNER_DAY_USD = 0.03  # one turn's worst case fits, two do not
+    settings.COACH_TOKENS_PER_SECOND = 50.0
+    one = await database_sync_to_async(make_conversation)(learner)
+    two = await database_sync_to_async(make_conversation)(learner, "budget-lab")
+    first = await communicator(learner, one.pk)
+    second = await communicator(learner, two.pk)
+    assert (await first.connect())[0] and (await second.connect())[0]
+    try:
+        await send(first, message="How should I back off?")
+        await receive(first)  # accepted: the first turn is streaming
+        await send(second, message="And what about jitter?")
+        ended = await until_idle(second)
+        await until_idle(first)
+    finally:
+        await first.disconnect()
+        await second.disconnect()
+    assert "token budget" in ended[-1]["content"]
+    outcomes = [t.outcome async for t in CoachTurn.objects.order_by("started")]
+    kinds = [t.degraded_kind async for t in CoachTurn.objects.order_by("started")]
+    assert outcomes == ["completed", "degraded"] and kinds[1] == "budget_exhausted"

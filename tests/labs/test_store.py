@@ -39,12 +39,21 @@ def past_turn(conversation: Conversation, cost: str, tokens: int, started) -> No
     store.add_daily_spend(turn)
 
 
-async def admit(conversation: Conversation, seen: list[Spent]) -> store.Admission | str:
+async def admit(
+    conversation: Conversation, seen: list[Spent], reserve: str = "0"
+) -> store.Admission | str:
     def rules(recent, spent: Spent) -> str | None:
         seen.append(spent)
         return None
 
-    request = store.TurnRequest("How do I back off?", None, "offline", "claude-x", "")
+    request = store.TurnRequest(
+        "How do I back off?",
+        None,
+        "offline",
+        "claude-x",
+        "",
+        worst_case=lambda history: Decimal(reserve),
+    )
     return await store.admit_turn(
         conversation,
         conversation.user_id,
@@ -148,3 +157,49 @@ async def test_a_lapsed_lease_is_taken_over_and_the_dead_workers_reply_marked_fa
     assert reply.status == "failed"
     # The failed reply is left out of what the coach is sent.
     assert admission.history == [("user", "Hello?"), ("user", "How do I back off?")]
+
+
+async def test_a_running_turn_holds_its_worst_case_in_every_budget_until_it_finishes(
+    learner, other_learner
+):
+    first = await admit(await sync_to_async(make_conversation)(learner), [], reserve="0.5")
+    assert isinstance(first, store.Admission)
+    seen: list[Spent] = []
+    # The same learner in another lab, while the first turn streams.
+    second = await admit(await sync_to_async(make_conversation)(learner, "budget-lab"), seen)
+    assert isinstance(second, store.Admission)
+    assert seen[-1] == Spent(Decimal("0"), Decimal("0.5"), Decimal("0.5"))
+    assert second.spend.learner_today.cost_usd == pytest.approx(0.5)
+    await finish(first, "0.125", output_tokens=300)
+    await finish(second, "0")
+    await admit(await sync_to_async(make_conversation)(other_learner), seen)
+    # Finished: what it cost replaces what it might have cost.
+    assert seen[-1] == Spent(Decimal("0"), Decimal("0"), Decimal("0.125"))
+
+
+async def test_a_turn_that_never_finished_stops_holding_its_reservation(learner):
+    conversation = await sync_to_async(make_conversation)(learner)
+    stale = await admit(conversation, [], reserve="0.5")
+    assert isinstance(stale, store.Admission)
+    await CoachTurn.objects.filter(pk=stale.started.turn.pk).aupdate(
+        started=timezone.now() - store.HOLD - timedelta(minutes=1)
+    )
+    seen: list[Spent] = []
+    await admit(await sync_to_async(make_conversation)(learner, "budget-lab"), seen)
+    assert seen[-1].learner_today == seen[-1].everyone_today == Decimal("0")
+
+
+async def test_taking_over_a_lapsed_lease_ends_the_dead_workers_turn(learner):
+    conversation = await sync_to_async(make_conversation)(learner)
+    dead = await admit(conversation, [], reserve="0.5")
+    assert isinstance(dead, store.Admission)
+    await Conversation.objects.filter(pk=conversation.pk).aupdate(
+        busy_until=timezone.now() - timedelta(seconds=1)
+    )
+    seen: list[Spent] = []
+    assert isinstance(await admit(conversation, seen), store.Admission)
+    assert seen[-1].conversation == Decimal("0.5")  # still held when the new turn asked
+    turn = await CoachTurn.objects.aget(pk=dead.started.turn.pk)
+    assert turn.finished is not None and turn.outcome == "degraded"
+    assert await admit(await sync_to_async(make_conversation)(learner, "budget-lab"), seen)
+    assert seen[-1].learner_today == Decimal("0")  # the new turn reserved nothing
