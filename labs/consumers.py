@@ -91,7 +91,7 @@ class LabChatConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels
             await self.send(text_data=turns.alert_frame(turns.BUSY_MESSAGE))
             return
         try:
-            result = await turns.admit(self.conversation, self.user_id, data)
+            result = await turns.admit(self.conversation, self.module, self.lab, self.user_id, data)
         except Exception:
             logger.exception("could not admit a lab message")
             await self.send(text_data=turns.alert_frame(turns.BROKEN_MESSAGE))

@@ -119,6 +119,16 @@ class CoachTurn(models.Model):
             models.Index(fields=["module", "lab", "started"]),
         ]
 
+    @property
+    def tokens(self) -> int:
+        """Every token the turn was billed for (the same sum as `labs.store._TURN_TOKENS`)."""
+        return (
+            self.input_tokens
+            + self.output_tokens
+            + self.cache_read_tokens
+            + self.cache_write_tokens
+        )
+
     def __str__(self) -> str:
         return f"turn {self.pk} {self.outcome} ({self.backend})"
 

@@ -4,8 +4,9 @@ The consumer and the turn task never touch the ORM directly. Each helper here is
 transaction run in the database thread (`labs.dbthread`), which keeps its connection between
 hops. That thread is shared by every socket of the process, so hops queue behind each other
 under load: a turn makes one hop to be admitted (`admit_turn`), one cheap `renew` per
-`LEASE_RENEWAL` while it streams, and one hop to finish (`finish_turn`). Spend is summed
-from `CoachTurn` rows at admission, never kept across turns in memory, so budgets survive
+`LEASE_RENEWAL` while it streams, and one hop to finish (`finish_turn`). Spend is read from
+the database at admission (the scope's `CoachTurn` rows, running ones at their reserved worst
+case, and everyone's `DailySpend` row), never kept across turns in memory, so budgets survive
 restarts and every worker agrees.
 """
 
@@ -65,8 +66,9 @@ class TurnRequest:
     backend: str
     model: str
     fault_plan: str
-    # The most the turn can cost, given the history it will be sent with.
-    worst_case: Callable[[list[tuple[str, str]]], Decimal] = lambda history: Decimal("0")
+    # The most the turn can cost, given the history it will be sent with: held in the budgets
+    # while the turn runs (`reserved_usd`).
+    worst_case: Callable[[list[tuple[str, str]]], Decimal]
 
 
 @dataclass(frozen=True)
@@ -216,7 +218,7 @@ def _start(
         CoachTurn.objects.filter(conversation=conversation, finished__isnull=True).update(
             finished=timezone.now(),
             outcome=CoachTurn.Outcome.DEGRADED,
-            degraded_kind="network",
+            degraded_kind="network",  # the learner saw the reply interrupted
         )
     assistant = Message.objects.create(
         conversation=conversation,
@@ -332,10 +334,7 @@ def add_daily_spend(turn: CoachTurn) -> None:
     The day is the turn's start day, as for the per-learner daily sums.
     """
     day = day_start(turn.started).date()
-    cost = turn.cost_usd
-    tokens = (
-        turn.input_tokens + turn.output_tokens + turn.cache_read_tokens + turn.cache_write_tokens
-    )
+    cost, tokens = turn.cost_usd, turn.tokens
     if not cost and not tokens:
         return
     if _add_to_day(day, cost, tokens):

@@ -25,7 +25,6 @@ from django.conf import settings
 from django.utils import timezone
 
 from course.content import Lab, Module
-from course.registry import get_module
 from labs import frames, store
 from labs.backend import Backend, choose_backend, client_for
 from labs.coach import api_messages, system_prefix
@@ -99,16 +98,17 @@ def _limits() -> BudgetLimits:
     )
 
 
+def _system(module: Module, lab: Lab) -> list[dict[str, Any]]:
+    """The coach's system prompt: its persona and its lesson, as a cached prefix."""
+    return cached_system(system_prefix(lab, module.lesson(lab.lesson)))
+
+
 def _worst_case(
-    conversation: Conversation, model: str
+    system: list[dict[str, Any]], model: str
 ) -> Callable[[list[tuple[str, str]]], Decimal]:
-    """The most a turn of this conversation can cost, as the resilient client bounds it:
+    """The most a turn can cost, bounded as the resilient client bounds it before a call:
     every input token (system prompt and history, estimated) written to the cache, and all
     of `COACH_MAX_TOKENS` used."""
-    module = get_module(conversation.module)
-    lab = module.lab(conversation.lab) if module else None
-    lesson = module.lesson(lab.lesson) if module and lab else None
-    system = cached_system(system_prefix(lab, lesson)) if lab and lesson else None
     price = DEFAULT_PRICES.price(model)
 
     def worst(history: list[tuple[str, str]]) -> Decimal:
@@ -120,7 +120,7 @@ def _worst_case(
 
 
 async def admit(
-    conversation: Conversation, user_id: int, data: dict[str, Any]
+    conversation: Conversation, module: Module, lab: Lab, user_id: int, data: dict[str, Any]
 ) -> Admitted | Refused:
     """Refuse the frame with a sentence for the learner, or save it and reserve the turn."""
     action = data.get("action", "send")
@@ -166,7 +166,7 @@ async def admit(
         backend.kind,
         backend.model,
         plan or "",
-        worst_case=_worst_case(conversation, backend.model),
+        _worst_case(_system(module, lab), backend.model),
     )
     admission = await store.admit_turn(
         conversation, user_id, request, now=now, window=WINDOW, rules=rules, busy=BUSY_MESSAGE
@@ -356,14 +356,13 @@ async def _stream(
     started = admitted.started
     message_id = started.assistant_message.pk
     user_id = started.turn.user_id
-    lesson = module.lesson(lab.lesson)
     client = client_for(admitted.backend, Budget(_limits(), store=budget_store))
     headers = fault_headers(admitted.fault_plan, started.turn.pk) if admitted.fault_plan else None
     relay = TextRelay(outlet, message_id)
     events = client.stream(
         model=admitted.backend.model,
         max_tokens=settings.COACH_MAX_TOKENS,
-        system=cached_system(system_prefix(lab, lesson)),
+        system=_system(module, lab),
         messages=api_messages(admitted.history),
         budget_keys=BudgetKeys(
             conversation=str(conversation.pk), learner=str(started.turn.user_id)

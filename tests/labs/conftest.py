@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,10 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
+from django.utils import timezone
 
-from labs import backend, frames
-from labs.models import Conversation
+from labs import backend, frames, store
+from labs.models import CoachTurn, Conversation
 
 FIXTURE = Path(__file__).parent / "fixtures" / "module-01-coach"
 MODULE = "coaching"
@@ -60,6 +62,26 @@ def fast_coach(settings, monkeypatch, lab_content) -> Waits:
 
 def make_conversation(user, lab: str = LAB) -> Conversation:
     return Conversation.objects.create(user=user, module=MODULE, lab=lab)
+
+
+def past_turn(conversation: Conversation, cost: str, **fields: Any) -> CoachTurn:
+    """A turn that finished earlier, counted in its day's spend as a finished turn is."""
+    started = fields.pop("started", timezone.now())
+    turn = CoachTurn.objects.create(
+        conversation=conversation,
+        user=conversation.user,
+        module=conversation.module,
+        lab=conversation.lab,
+        model="claude-sonnet-4-6",
+        backend="offline",
+        outcome="completed",
+        cost_usd=Decimal(cost),
+        started=started,
+        finished=started,
+        **fields,
+    )
+    store.add_daily_spend(turn)
+    return turn
 
 
 async def communicator(

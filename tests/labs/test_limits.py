@@ -9,30 +9,19 @@ import pytest
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from labs import store
 from labs.models import CoachTurn, Conversation, Message
-from tests.labs.conftest import communicator, make_conversation, receive, send, until_idle
+from tests.labs.conftest import (
+    LAB,
+    MODULE,
+    communicator,
+    make_conversation,
+    past_turn,
+    receive,
+    send,
+    until_idle,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def past_turn(conversation: Conversation, cost: str, **extra) -> CoachTurn:
-    """A turn that finished earlier, counted in its day's spend as a finished turn is."""
-    turn = CoachTurn.objects.create(
-        conversation=conversation,
-        user=conversation.user,
-        module=conversation.module,
-        lab=conversation.lab,
-        model="claude-sonnet-4-6",
-        backend="offline",
-        outcome="completed",
-        cost_usd=Decimal(cost),
-        started=extra.pop("started", timezone.now()),
-        finished=timezone.now(),
-        **extra,
-    )
-    store.add_daily_spend(turn)
-    return turn
 
 
 async def refused(comm) -> str:
@@ -164,12 +153,13 @@ async def test_a_second_message_while_the_coach_is_busy_is_refused(learner, fast
 def test_a_turns_reservation_is_the_clients_worst_case_for_what_it_will_send(
     learner, lab_content, settings
 ):
-    from labs.turns import _worst_case
+    from course.registry import get_module
+    from labs.turns import _system, _worst_case
     from resilient.prices import DEFAULT_PRICES
 
     settings.COACH_MAX_TOKENS = 1000
-    conversation = make_conversation(learner)
-    worst = _worst_case(conversation, "claude-sonnet-4-6")
+    module = get_module(MODULE)
+    worst = _worst_case(_system(module, module.lab(LAB)), "claude-sonnet-4-6")
     short = worst([("user", "Hi")])
     longer = worst([("user", "Hi"), ("assistant", "Hello! " * 400), ("user", "And 429s?")])
     all_output = Decimal(str(DEFAULT_PRICES.price("claude-sonnet-4-6").worst_case(0, 1000)))

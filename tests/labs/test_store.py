@@ -15,28 +15,9 @@ from labs import store
 from labs.limits import WINDOW, Spent
 from labs.models import CoachTurn, Conversation, DailySpend, Message
 from resilient import Spend
-from tests.labs.conftest import make_conversation
+from tests.labs.conftest import make_conversation, past_turn
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def past_turn(conversation: Conversation, cost: str, tokens: int, started) -> None:
-    """A turn that finished earlier, counted in its day's spend as a finished turn is."""
-    turn = CoachTurn.objects.create(
-        conversation=conversation,
-        user=conversation.user,
-        module=conversation.module,
-        lab=conversation.lab,
-        model="claude-sonnet-4-6",
-        backend="offline",
-        outcome="completed",
-        cost_usd=Decimal(cost),
-        input_tokens=tokens,
-        output_tokens=1,
-        started=started,
-        finished=started,
-    )
-    store.add_daily_spend(turn)
 
 
 async def admit(
@@ -71,11 +52,13 @@ async def test_each_scope_counts_its_own_turns(learner, other_learner):
 
     def rows() -> Conversation:
         conversation = make_conversation(learner)
-        past_turn(conversation, "0.100001", 10, now)
-        past_turn(conversation, "0.2", 20, yesterday)  # the conversation's budget never resets
-        past_turn(make_conversation(learner, "budget-lab"), "0.4", 40, now)
-        past_turn(make_conversation(other_learner), "0.8", 80, now)
-        past_turn(make_conversation(other_learner), "1.6", 160, yesterday)
+        past_turn(conversation, "0.100001", input_tokens=10, started=now)
+        # The conversation's budget never resets.
+        past_turn(conversation, "0.2", input_tokens=20, started=yesterday)
+        other_lab = make_conversation(learner, "budget-lab")
+        past_turn(other_lab, "0.4", input_tokens=40, started=now)
+        past_turn(make_conversation(other_learner), "0.8", input_tokens=80, started=now)
+        past_turn(make_conversation(other_learner), "1.6", input_tokens=160, started=yesterday)
         return conversation
 
     conversation = await sync_to_async(rows)()
@@ -84,7 +67,7 @@ async def test_each_scope_counts_its_own_turns(learner, other_learner):
     assert isinstance(admission, store.Admission)
     assert seen == [Spent(Decimal("0.300001"), Decimal("0.500001"), Decimal("1.300001"))]
     assert admission.spend == store.ScopeSpend(
-        Spend(32, 0.300001), Spend(52, 0.500001), Spend(133, 1.300001)
+        Spend(30, 0.300001), Spend(50, 0.500001), Spend(130, 1.300001)
     )
     assert admission.history == [("user", "How do I back off?")]
     assert await CoachTurn.objects.filter(conversation=conversation).acount() == 3
@@ -124,17 +107,18 @@ async def test_a_finished_turn_counts_once_in_everyones_spend_today(learner, oth
 
 def test_upgrading_totals_the_turns_already_stored_per_day(learner, other_learner):
     now = timezone.now()
-    past_turn(make_conversation(learner), "0.1", 10, now)
-    past_turn(make_conversation(other_learner), "0.2", 20, now)
-    past_turn(make_conversation(other_learner), "0.4", 40, now - timedelta(days=2))
+    past_turn(make_conversation(learner), "0.1", input_tokens=10, started=now)
+    past_turn(make_conversation(other_learner), "0.2", input_tokens=20, started=now)
+    two_days_ago = now - timedelta(days=2)
+    past_turn(make_conversation(other_learner), "0.4", input_tokens=40, started=two_days_ago)
     DailySpend.objects.all().delete()  # as before the table existed
     migration = importlib.import_module("labs.migrations.0002_daily_spend")
     migration.total_existing_turns(django_apps, None)
     totals = {d.day: (d.cost_usd, d.tokens) for d in DailySpend.objects.all()}
     today = store.day_start(now).date()
     assert totals == {
-        today: (Decimal("0.3"), 32),
-        today - timedelta(days=2): (Decimal("0.4"), 41),
+        today: (Decimal("0.3"), 30),
+        today - timedelta(days=2): (Decimal("0.4"), 40),
     }
 
 
