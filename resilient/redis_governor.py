@@ -202,8 +202,12 @@ class RedisGovernor:
         await self._redis.aclose()
 
     async def _run(self, script: Any, keys: list[str], args: list[Any]) -> Any:
+        return await self._run_command(script(keys=keys, args=args))
+
+    async def _run_command(self, command: Awaitable[Any]) -> Any:
+        """The command's result; None (and a warning) when Redis cannot be reached."""
         try:
-            return await script(keys=keys, args=args)
+            return await command
         except (RedisError, OSError) as exc:
             log.warning("redis governor unavailable, not pacing: %s", exc)
             return None
@@ -280,12 +284,6 @@ class RedisGovernor:
             # nobody waits for them (until the marker expires with the buckets' time limit).
             await self._run_command(self._redis.set(self._no_limits_key, 1, ex=self._ttl))
         await self._run_command(self._redis.delete(self._probe_key))
-
-    async def _run_command(self, command: Awaitable[Any]) -> None:
-        try:
-            await command
-        except (RedisError, OSError) as exc:
-            log.warning("redis governor unavailable, not pacing: %s", exc)
 
     async def release(self) -> None:
         await self._end_probe(limits_seen=False)

@@ -137,14 +137,14 @@ class _Reply:
                 continue
             progressed = True
             if kind == "content_block_delta":
-                delta = json.loads(event.data).get("delta") or {}
+                delta = _data(event).get("delta") or {}
                 if delta.get("type") == "text_delta" and delta.get("text"):
                     pieces.append(delta["text"])
             elif kind == "message_start":
-                message = json.loads(event.data).get("message") or {}
+                message = _data(event).get("message") or {}
                 self.usage = _usage(message.get("usage") or {}, Usage())
             elif kind == "message_delta":
-                data = json.loads(event.data)
+                data = _data(event)
                 self.usage = _usage(data.get("usage") or {}, self.usage)
                 self.stop_reason = (data.get("delta") or {}).get("stop_reason")
             elif kind == "message_stop":
@@ -153,6 +153,17 @@ class _Reply:
             elif kind == "error":
                 raise stream_error(_json_or_text(event.data), headers)
         return pieces, progressed
+
+
+def _data(event: ServerEvent) -> dict[str, Any]:
+    """An event's JSON object; anything else means the stream arrived garbled."""
+    try:
+        data = json.loads(event.data)
+    except ValueError as exc:
+        raise NetworkError(f"malformed {event.event} event") from exc
+    if not isinstance(data, dict):
+        raise NetworkError(f"malformed {event.event} event")
+    return data
 
 
 def _json_or_text(data: str) -> object:

@@ -64,3 +64,12 @@ def test_it_joins_several_data_lines_with_newlines_and_defaults_the_event_name()
 
 def test_it_ignores_blank_lines_between_events():
     assert SSEDecoder().feed(b"\n\n: only a comment\n\n") == []
+
+
+@pytest.mark.parametrize("data", ['{"delta": {"type": "text_delta", "te', "[1, 2]"])
+def test_a_garbled_event_is_a_network_failure_the_client_retries(data):
+    from resilient.errors import NetworkError
+    from resilient.stream import _Reply
+
+    with pytest.raises(NetworkError, match="malformed content_block_delta"):
+        _Reply().take([ServerEvent("content_block_delta", data)], None)
