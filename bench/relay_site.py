@@ -149,7 +149,7 @@ async def _through_client(streams: int) -> Upstream:
     from django.conf import settings
 
     from labs.backend import choose_backend, client_for
-    from resilient import TextDelta
+    from resilient import Completed, TextDelta
 
     _, system = _prompt()
     backend = choose_backend()
@@ -169,9 +169,11 @@ async def _through_client(streams: int) -> Upstream:
         )
         async for event in events:
             if isinstance(event, TextDelta):
-                tokens += 1
                 if first is None:
                     first = time.perf_counter() - begun
+            elif isinstance(event, Completed):
+                # A piece of text is whatever one read brought: count the reply's tokens.
+                tokens += event.usage.output_tokens
         if first is not None:
             ttfts.append(first)
 

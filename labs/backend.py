@@ -17,6 +17,7 @@ import anthropic
 import httpx2
 from django.conf import settings
 
+from labs import frames
 from labs.offline import offline_responder
 from ops import switch as ops_switch
 from ops.process_metrics import observe_record
@@ -32,6 +33,7 @@ from resilient import (
     ResilientClient,
 )
 from resilient.simulator import Simulator, SimulatorConfig
+from resilient.transport import StreamingTransport, proxies_configured
 
 OFFLINE_LABEL = "Offline coach"
 # The simulator needs a key-shaped string; it is never sent anywhere.
@@ -100,10 +102,25 @@ def _sdk(backend: Backend) -> anthropic.AsyncAnthropic:
                 )
             else:
                 sdk = anthropic.AsyncAnthropic(
-                    api_key=key[0], base_url=key[1] or None, max_retries=0
+                    api_key=key[0],
+                    base_url=key[1] or None,
+                    max_retries=0,
+                    http_client=api_http_client(),
                 )
             _sdks[key] = sdk
         return sdk
+
+
+def api_http_client() -> httpx2.AsyncClient | None:
+    """The real API's HTTP client: the lean streaming transport, unless a proxy is set
+    (which only the SDK's default client speaks)."""
+    if proxies_configured():
+        return None
+    return httpx2.AsyncClient(
+        transport=StreamingTransport(),
+        timeout=anthropic.DEFAULT_TIMEOUT,
+        follow_redirects=True,
+    )
 
 
 def governor() -> RateGovernor | None:
@@ -150,4 +167,7 @@ def client_for(backend: Backend, budget: Budget | None) -> ResilientClient:
         fallback_model=fallback,
         sleep=retry_sleep,
         telemetry_hooks=(observe_record,),
+        # The page gets a frame every FRAME_INTERVAL: reading the upstream more often than
+        # that only wakes the process once per token for text that waits for the frame.
+        read_interval=frames.FRAME_INTERVAL,
     )

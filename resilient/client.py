@@ -58,7 +58,12 @@ class ResilientClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rand: Callable[[], float] = random.random,
         wall_clock: Callable[[], float] = time.time,
+        read_interval: float = 0.0,
     ) -> None:
+        """`read_interval`: once a reply's text has started, read the upstream at most this
+        often (seconds), text arriving meanwhile leaving as one piece. For a caller that passes
+        text on no more often than that anyway; it takes effect when the SDK's HTTP transport
+        can pace reads (`resilient.transport.StreamingTransport`)."""
         self.sdk = sdk
         self.policy = policy
         self.governor = governor
@@ -71,6 +76,7 @@ class ResilientClient:
         self._sleep = sleep
         self._rand = rand
         self._wall_clock = wall_clock
+        self.read_interval = read_interval
 
     async def create(self, **kwargs: Any) -> Completed:
         """Run `stream()` to its end and return the `Completed`; raise `DegradedError` if not.
@@ -134,6 +140,7 @@ class ResilientClient:
                     state,
                     clock=self._clock,
                     on_headers=self._observe,
+                    read_interval=self.read_interval,
                 )
                 async with contextlib.aclosing(attempt) as texts:
                     async for text in texts:

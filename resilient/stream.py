@@ -8,7 +8,8 @@ What this adds:
   text has started; `ping` events do not count as progress, while they keep the HTTP read
   timeout from firing); a total timeout for the attempt (`resilient.watchdog`);
 - text that arrived in one read leaves as one piece: each hop through the client and the
-  relay costs more than the text it carries;
+  relay costs more than the text it carries (with `resilient.transport`, a read is everything
+  that has arrived, and can be paced);
 - a stream that ends without `message_stop` is an interruption, never a completion; an SSE
   `event: error` is classified by its error type;
 - every failure leaves as a classified `ResilientError` (`raise ... from`), and the response
@@ -29,6 +30,7 @@ from resilient.errors import NetworkError, classify, stream_error
 from resilient.events import Usage
 from resilient.policy import Timeouts
 from resilient.sse import ServerEvent, SSEDecoder
+from resilient.transport import BodyControl
 from resilient.watchdog import Watchdog
 
 
@@ -63,10 +65,14 @@ async def run_attempt(
     *,
     clock: Callable[[], float],
     on_headers: Callable[[Mapping[str, str]], Awaitable[None]] | None = None,
+    read_interval: float = 0.0,
 ) -> AsyncGenerator[str, None]:
     """Yield the text of one attempt; on success `state` holds usage and stop_reason.
 
     Use it under `contextlib.aclosing` so that closing the consumer closes the upstream now.
+    With `read_interval`, once text has started the body is read at most that often, when
+    the transport can pace it (`resilient.transport.BodyControl`): the first token is never
+    held back, later text waits at most one interval in the socket's buffer.
     """
     state.started = clock()
     watchdog = Watchdog(
@@ -92,11 +98,14 @@ async def run_attempt(
             watchdog.until(first_token_at, f"no first token within {timeouts.first_token:g}s")
             idle = f"stream idle for {timeouts.idle:g}s"
             decoder = SSEDecoder()
+            control = http.extensions.get("body_control")
             async for chunk in http.aiter_bytes():
                 pieces, progressed = reply.take(decoder.feed(chunk), state.headers)
                 if pieces:
                     if state.first_text_at is None:
                         state.first_text_at = clock()
+                        if read_interval and isinstance(control, BodyControl):
+                            control.interval = read_interval
                     state.text.extend(pieces)
                     # Output so far, so that a failed attempt is still accounted for.
                     state.usage = _with_output(reply.usage, len(state.text))
@@ -106,6 +115,8 @@ async def run_attempt(
                 elif progressed and state.first_text_at is not None:
                     watchdog.within(timeouts.idle, idle)
                 if reply.stopped:
+                    if isinstance(control, BodyControl):
+                        control.drain = True  # only the body's end is left: keep the connection
                     break
     except (anthropic.APIError, httpx2.HTTPError) as exc:
         raise classify(exc) from exc

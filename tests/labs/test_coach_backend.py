@@ -94,3 +94,59 @@ async def test_the_coach_prefix_is_cached_across_turns_of_a_real_lab(
     reply = await Message.objects.filter(role="assistant").afirst()
     assert "Lesson" in reply.text
     assert backend.offline_simulator().stats.completed >= 2
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_real_api_turn_streams_over_loopback_in_paced_frames(
+    learner, lab_content, settings
+):
+    """The real-API path end to end: the SDK over the lean transport to the simulator served on
+    a loopback socket, read once per frame interval, relayed in frames, stored whole."""
+    from labs.offline import offline_responder
+    from resilient.simulator import Simulator, SimulatorConfig
+    from tests.resilient.conftest import serving
+
+    sim = Simulator(
+        SimulatorConfig(ttft=0.05, tokens_per_second=200, ping_interval=0.05),
+        responder=offline_responder,
+    )
+    async with serving(sim) as url:
+        settings.ANTHROPIC_API_KEY = "sk-loopback-test"
+        settings.ANTHROPIC_BASE_URL = url
+        settings.COACH_GOVERNOR = "off"
+        settings.COACH_FAULTS = ""
+        conversation = await database_sync_to_async(make_conversation)(learner)
+        comm = await communicator(learner, conversation.pk)
+        assert (await comm.connect())[0]
+        try:
+            await send(comm, message="How long should I wait after a 429?")
+            await receive(comm)
+            frames = await until_idle(comm)
+        finally:
+            await comm.disconnect()
+    turn = await CoachTurn.objects.aget(conversation=conversation)
+    reply = await Message.objects.filter(conversation=conversation, role="assistant").alast()
+    assert turn.backend == "api" and turn.outcome == "completed" and reply is not None
+    streamed = [f["content"] for f in frames if f["swap"].startswith("beforeend")]
+    # ~200 tokens at 200 a second, read every 40 ms: several frames, each many tokens.
+    assert 5 <= len(streamed) <= turn.output_tokens / 4
+    assert html.unescape("".join(streamed)) == reply.text
+
+
+def test_the_real_api_uses_the_lean_transport_unless_a_proxy_is_set(monkeypatch):
+    from labs.backend import api_http_client
+    from resilient.transport import StreamingTransport
+
+    for name in (
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    client = api_http_client()
+    assert client is not None and isinstance(client._transport, StreamingTransport)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    assert api_http_client() is None  # the SDK's default client, which speaks proxies

@@ -1,14 +1,19 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator, Callable
 
 import anthropic
 import httpx2
 import pytest
+import uvicorn
 
 from resilient import ResilientClient
 from resilient.policy import Policy, RetryPolicy, Timeouts
 from resilient.simulator import Simulator, SimulatorConfig
+from resilient.simulator.asgi import quiet_simulated_drops
 
 # Tiny timeouts and no real waits: a fault drill end to end costs milliseconds.
 FAST = Policy(
@@ -50,3 +55,30 @@ def make_client():
         return ResilientClient(sdk_for(sim.transport()), **kwargs)
 
     return make
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def serving(sim: Simulator) -> AsyncIterator[str]:
+    """The simulator's ASGI app served by uvicorn on a loopback port: yields its base URL."""
+    port = free_port()
+    quiet_simulated_drops()
+    server = uvicorn.Server(
+        uvicorn.Config(sim.asgi_app(), host="127.0.0.1", port=port, log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    try:
+        for _ in range(200):
+            if server.started:
+                break
+            await asyncio.sleep(0.01)
+        assert server.started, "simulator did not start on 127.0.0.1"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 5)
