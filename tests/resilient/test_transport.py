@@ -142,6 +142,19 @@ async def test_it_sends_the_request_and_reads_a_chunked_reply():
     assert body == b'{"a": 1}'
 
 
+def test_it_runs_on_uvloop_as_uvicorn_serves_the_site():
+    import uvloop
+
+    async def exchange() -> tuple[str, int]:
+        head = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
+        async with Server(reply(head)) as server, client() as http:
+            texts = [(await http.get(server.url)).text for _ in range(2)]
+        return "".join(texts), server.connections
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        assert runner.run(exchange()) == ("okok", 1)
+
+
 async def test_connections_are_kept_alive_and_reused():
     head = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
     async with Server(reply(head)) as server, client() as http:
