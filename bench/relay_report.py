@@ -37,7 +37,8 @@ class Run:
     simulator_ttft: float  # configured
     tokens_per_second: float
     # inprocess: (simulator alone, simulator + SDK + client), both in the bench process;
-    # loopback: (the SDK's typed stream alone, SDK + client), against the simulator's process
+    # loopback: (SDK + client over the default transport, SDK + client as a turn runs it),
+    # against the simulator's process
     upstream: tuple[Upstream, Upstream]
     servers: list[ServerRun]
     elapsed: float
@@ -59,7 +60,10 @@ class Run:
     @property
     def upstream_names(self) -> tuple[str, str]:
         if self.loopback:
-            return "the SDK's typed stream alone", "SDK + resilient client (its own SSE decoding)"
+            return (
+                "SDK + resilient client over the SDK's default transport",
+                "SDK + resilient client as a turn runs it (lean transport, paced reads)",
+            )
         return "simulator alone", "simulator + SDK + resilient client"
 
 
@@ -338,13 +342,14 @@ def report(run: Run) -> list[str]:
     lines = [
         f"upstream baseline in the bench process ({where}), {through.streams} paced streams at "
         f"once: {first_name} {us(alone.cpu_per_token)} CPU per token ({alone.tokens:,} "
-        f"tokens), {through_name} {us(through.cpu_per_token)} ({through.tokens:,} tokens); "
+        f"tokens), {through_name} {us(through.cpu_per_token)} "
+        f"({times(through.cpu_per_token, alone.cpu_per_token)}, {through.tokens:,} tokens); "
         f"resilient client TTFT p50 {ms(percentile(through.ttfts, 0.5))}"
         + (
             f"; bare SDK TTFT, {len(alone.ttfts)} streams one at a time, p50 "
             f"{ms(run.baseline_ttft)} / max {ms(max(alone.ttfts, default=math.nan))} (the "
-            f"added-TTFT baseline below), {through.streams} at once p50 "
-            f"{ms(percentile(alone.loaded_ttfts, 0.5))}"
+            f"added-TTFT baseline below); over the default transport, {through.streams} at "
+            f"once, p50 {ms(percentile(alone.loaded_ttfts, 0.5))}"
             if run.loopback
             else ""
         )

@@ -6,8 +6,9 @@ turn (simulator alone; simulator + SDK + resilient client) in this process, as t
 that the server's own CPU per token is compared with.
 
 With the simulator in a process of its own (`--upstream loopback`), the baseline is instead
-what a direct SDK client in this process sees from that simulator: its TTFT, and the CPU per
-token of the SDK alone and of SDK + resilient client, neither including the simulator's.
+what a client in this process sees from that simulator: its TTFT (a bare SDK stream), and the
+CPU per token of SDK + resilient client over the SDK's default transport (as turns ran before
+`resilient.transport`) and as a turn runs it now, neither including the simulator's.
 
 ORM calls here are synchronous: call them outside `asyncio.run`.
 """
@@ -252,9 +253,13 @@ async def _ttft_probes(count: int) -> list[float]:
     return ttfts
 
 
-async def _direct_sdk(streams: int) -> Upstream:
-    """A bare SDK client against the simulator process: the SDK's own CPU per token."""
+async def _default_transport(streams: int) -> Upstream:
+    """SDK + resilient client as turns ran it before `resilient.transport`: the SDK's default
+    HTTP client, a read per event. The ratio against `_through_client` is what the lean
+    transport and paced reads save."""
     from django.conf import settings
+
+    from resilient import Completed, ResilientClient, TextDelta
 
     _, system = _prompt()
     tokens = 0
@@ -265,20 +270,23 @@ async def _direct_sdk(streams: int) -> Upstream:
         nonlocal tokens
         begun = time.perf_counter()
         first = None
-        async with sdk.messages.stream(
+        events = ResilientClient(sdk).stream(
             model=settings.COACH_MODEL,
             max_tokens=settings.COACH_MAX_TOKENS,
             system=system,
             messages=[{"role": "user", "content": QUESTIONS[index % len(QUESTIONS)]}],
-        ) as stream:
-            async for _ in stream.text_stream:
-                tokens += 1
-                if first is None:
-                    first = time.perf_counter() - begun
+        )
+        async for event in events:
+            if isinstance(event, TextDelta) and first is None:
+                first = time.perf_counter() - begun
+            elif isinstance(event, Completed):
+                tokens += event.usage.output_tokens
         if first is not None:
             ttfts.append(first)
 
     try:
+        await one(0)  # unmeasured: builds the SDK client and opens a connection
+        tokens, ttfts = 0, []
         cpu = time.process_time()
         await asyncio.gather(*(one(i) for i in range(streams)))
         return Upstream(streams, tokens, time.process_time() - cpu, ttfts)
@@ -287,14 +295,14 @@ async def _direct_sdk(streams: int) -> Upstream:
 
 
 def loopback_baselines(streams: int) -> tuple[Upstream, Upstream]:
-    """(SDK alone, SDK + resilient client) against the simulator process, `streams` at once.
+    """(SDK + resilient client over the SDK's default transport, as a turn runs it) against
+    the simulator process, `streams` at once.
 
     Needs this process's settings to name the simulator (`ANTHROPIC_BASE_URL`) and a key, so
     that `choose_backend()` picks the real-API path, as the server's turns do.
     """
-    asyncio.run(_direct_sdk(1))
     probes = asyncio.run(_ttft_probes(PROBES))
-    alone = asyncio.run(_direct_sdk(streams))
+    alone = asyncio.run(_default_transport(streams))
     alone = replace(alone, ttfts=probes, loaded_ttfts=alone.ttfts)
 
     async def warm_then_measure() -> Upstream:
