@@ -133,13 +133,9 @@ class _Connection(asyncio.Protocol):
             )
         self.transport.write(data)
         if self._writable is not None:
-            try:
-                async with asyncio.timeout(timeout):
-                    await self._writable
-            except TimeoutError:
-                raise httpx2.WriteTimeout(
-                    "timed out sending the request", request=request
-                ) from None
+            await _within(
+                self._writable, timeout, httpx2.WriteTimeout, "sending the request", request
+            )
         if self._error is not None:
             raise httpx2.WriteError(str(self._error), request=request) from self._error
 
@@ -148,12 +144,9 @@ class _Connection(asyncio.Protocol):
         if not self._buffer and not self._ended:
             self._readable = asyncio.get_running_loop().create_future()
             try:
-                async with asyncio.timeout(timeout):
-                    await self._readable
-            except TimeoutError:
-                raise httpx2.ReadTimeout(
-                    "timed out waiting for the response", request=request
-                ) from None
+                await _within(
+                    self._readable, timeout, httpx2.ReadTimeout, "waiting for the response", request
+                )
             finally:
                 self._readable = None
         if self._buffer:
@@ -171,6 +164,20 @@ class _Connection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
         self._ended = True
+
+
+async def _within(
+    future: asyncio.Future[None],
+    timeout: float | None,
+    error: type[httpx2.TimeoutException],
+    doing: str,
+    request: httpx2.Request,
+) -> None:
+    try:
+        async with asyncio.timeout(timeout):
+            await future
+    except TimeoutError:
+        raise error(f"timed out {doing}", request=request) from None
 
 
 class _NoResponse(Exception):
