@@ -20,6 +20,7 @@ import json
 import os
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -145,25 +146,22 @@ def _prompt() -> tuple[str, list[dict[str, Any]]]:
     return module.labs[0].slug, cached_system(system_prefix(lab, module.lesson(lab.lesson)))
 
 
-async def _through_client(streams: int) -> Upstream:
-    """Simulator + SDK + resilient client: what a turn does before the relay."""
+async def _measure(streams: int, make_client: Callable[[], Any], model: str) -> Upstream:
+    """CPU per token of `streams` replies at once, each from a client `make_client()` gives."""
     from django.conf import settings
 
-    from labs.backend import choose_backend, client_for
     from resilient import Completed, TextDelta
 
     _, system = _prompt()
-    backend = choose_backend()
     tokens = 0
     ttfts: list[float] = []
 
     async def one(index: int) -> None:
         nonlocal tokens
-        client = client_for(backend, None)
         begun = time.perf_counter()
         first = None
-        events = client.stream(
-            model=backend.model,
+        events = make_client().stream(
+            model=model,
             max_tokens=settings.COACH_MAX_TOKENS,
             system=system,
             messages=[{"role": "user", "content": QUESTIONS[index % len(QUESTIONS)]}],
@@ -181,6 +179,14 @@ async def _through_client(streams: int) -> Upstream:
     cpu = time.process_time()
     await asyncio.gather(*(one(i) for i in range(streams)))
     return Upstream(streams, tokens, time.process_time() - cpu, ttfts)
+
+
+async def _through_client(streams: int) -> Upstream:
+    """Simulator + SDK + resilient client: what a turn does before the relay."""
+    from labs.backend import choose_backend, client_for
+
+    backend = choose_backend()
+    return await _measure(streams, lambda: client_for(backend, None), backend.model)
 
 
 async def _simulator_alone(streams: int) -> Upstream:
@@ -259,37 +265,12 @@ async def _default_transport(streams: int) -> Upstream:
     transport and paced reads save."""
     from django.conf import settings
 
-    from resilient import Completed, ResilientClient, TextDelta
+    from resilient import ResilientClient
 
-    _, system = _prompt()
-    tokens = 0
-    ttfts: list[float] = []
     sdk = _bare_sdk()
-
-    async def one(index: int) -> None:
-        nonlocal tokens
-        begun = time.perf_counter()
-        first = None
-        events = ResilientClient(sdk).stream(
-            model=settings.COACH_MODEL,
-            max_tokens=settings.COACH_MAX_TOKENS,
-            system=system,
-            messages=[{"role": "user", "content": QUESTIONS[index % len(QUESTIONS)]}],
-        )
-        async for event in events:
-            if isinstance(event, TextDelta) and first is None:
-                first = time.perf_counter() - begun
-            elif isinstance(event, Completed):
-                tokens += event.usage.output_tokens
-        if first is not None:
-            ttfts.append(first)
-
     try:
-        await one(0)  # unmeasured: builds the SDK client and opens a connection
-        tokens, ttfts = 0, []
-        cpu = time.process_time()
-        await asyncio.gather(*(one(i) for i in range(streams)))
-        return Upstream(streams, tokens, time.process_time() - cpu, ttfts)
+        await _measure(1, lambda: ResilientClient(sdk), settings.COACH_MODEL)  # opens a connection
+        return await _measure(streams, lambda: ResilientClient(sdk), settings.COACH_MODEL)
     finally:
         await sdk.close()
 

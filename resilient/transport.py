@@ -547,7 +547,8 @@ def _keeps_alive(head: _Head, request: httpx2.Request) -> bool:
         return False
     if request.headers.get("connection", "").lower() == "close":
         return False
-    return not (not head.values(b"transfer-encoding") and not head.values(b"content-length"))
+    # A body that ends only when the connection closes leaves nothing to reuse.
+    return bool(head.values(b"transfer-encoding") or head.values(b"content-length"))
 
 
 def _request_bytes(request: httpx2.Request, body: bytes) -> bytes:

@@ -100,8 +100,9 @@ async def test_the_coach_prefix_is_cached_across_turns_of_a_real_lab(
 async def test_a_real_api_turn_streams_over_loopback_in_paced_frames(
     learner, lab_content, settings
 ):
-    """The real-API path end to end: the SDK over the lean transport to the simulator served on
-    a loopback socket, read once per frame interval, relayed in frames, stored whole."""
+    """The real-API path end to end: the SDK over the lean transport (reads paced to the frame
+    interval) to the simulator served on a loopback socket, relayed in coalesced frames, stored
+    whole. That pacing gives fewer pieces is tested in `tests/resilient`."""
     from labs.offline import offline_responder
     from resilient.simulator import Simulator, SimulatorConfig
     from tests.resilient.conftest import serving
