@@ -8,8 +8,9 @@ that has arrived since the last one, its chunked framing removed, as one piece.
 
 A caller can also pace a reply (`BodyControl`, in the response's extensions): one that uses
 text no faster than every N seconds (the labs send the page a frame every `FRAME_INTERVAL`)
-says so once text has started, and the body then waits that long between reads. What arrived
-in the meantime leaves as one piece: one wake-up per interval instead of one per event.
+says so once text has started, and the body then waits that long between reads, not reading
+the socket meanwhile. What arrived in the meantime leaves as one piece: one wake-up per
+interval instead of one per event.
 
 Connections are kept alive and reused per (scheme, host, port), also after a reply whose
 caller stopped reading at its final event (`BodyControl.drain`): the end of the body is read
@@ -61,10 +62,16 @@ class BodyControl:
     drain: bool = False
     last_read: float = 0.0  # when the last read returned
 
-    async def wait(self) -> None:
+    async def wait(self, connection: _Connection) -> None:
+        """Until the next read is due. The socket is not read meanwhile: what arrives waits
+        in the kernel, so the event loop is not woken once per event only to buffer it."""
         delay = self.last_read + self.interval - time.monotonic()
         if delay > 0:
-            await asyncio.sleep(delay)
+            connection.hold(True)
+            try:
+                await asyncio.sleep(delay)
+            finally:
+                connection.hold(False)
 
 
 class _Connection(asyncio.Protocol):
@@ -156,6 +163,15 @@ class _Connection(asyncio.Protocol):
         if self._error is not None:
             raise httpx2.ReadError(str(self._error) or "connection reset", request=request)
         return b""
+
+    def hold(self, held: bool) -> None:
+        """Stop (True) or resume (False) reading the socket."""
+        if self.transport is None or self.transport.is_closing():
+            return
+        if held:
+            self.transport.pause_reading()
+        else:
+            self.transport.resume_reading()
 
     def unread(self, data: bytes) -> None:
         self._buffer[:0] = data
@@ -315,7 +331,7 @@ class _Body(httpx2.AsyncByteStream):
         control = self._control
         while not framing.done:
             if control.interval:
-                await control.wait()
+                await control.wait(self._connection)
             raw = await self._connection.receive(self._timeout, self._request)
             if control.interval:
                 control.last_read = time.monotonic()

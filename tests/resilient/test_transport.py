@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
+from resilient import transport
 from resilient.errors import NetworkError, TimedOut, classify
 from resilient.transport import BodyControl, ChunkedDecoder, StreamingTransport
 
@@ -272,6 +273,24 @@ async def test_a_paced_body_arrives_in_fewer_pieces_with_nothing_lost():
     assert b"".join(unpaced) == b"".join(paced) == expected
     assert len(unpaced) >= 10  # one read per event when the reader keeps up
     assert len(paced) <= 5  # about 100 ms of events, read every 50 ms
+
+
+async def test_between_paced_reads_the_socket_is_left_alone(monkeypatch):
+    # What arrives while a paced reader waits stays in the kernel: the event loop is woken
+    # about once per read, not once per event (40 events, 2 ms apart, read every 50 ms).
+    wakes = 0
+    received = transport._Connection.data_received
+
+    def counting(self: transport._Connection, data: bytes) -> None:
+        nonlocal wakes
+        wakes += 1
+        received(self, data)
+
+    monkeypatch.setattr(transport._Connection, "data_received", counting)
+    async with Server(trickle(40, 0.002)) as server, client() as http:
+        paced = await pieces(http, server.url, 0.05)
+    assert b"".join(paced) == b"".join(b"data: %d\n\n" % n for n in range(40))
+    assert wakes <= 2 * len(paced) + 2 < 40
 
 
 async def test_a_reply_closed_at_its_final_event_keeps_its_connection_when_asked():
