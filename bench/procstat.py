@@ -60,3 +60,10 @@ def machine_lines() -> list[str]:
         f"load average at start (1/5/15 min): {load}; other work may be running on this "
         "machine, so absolute figures are noisy: read the ratios measured in this run",
     ]
+
+
+def main_thread_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process's main thread (the event loop of an ASGI server)."""
+    stat = Path(f"/proc/{pid}/task/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS

@@ -27,7 +27,7 @@ from bench.learners import (
     one_turn,
     open_idle,
 )
-from bench.procstat import cpu_seconds, rss_bytes, run_queue_wait
+from bench.procstat import cpu_seconds, main_thread_cpu_seconds, rss_bytes, run_queue_wait
 
 STAGGER = 1.0  # seconds over which learners send their first message, as a class settles in
 SAMPLE_EVERY = 0.2  # seconds between RSS samples
@@ -43,6 +43,7 @@ class Chat:
     rss_before: int
     rss_peak: int
     client_cpu: float = 0.0  # this process's CPU over the same span: the learners' side
+    loop_cpu: float = 0.0  # of `cpu`, the server's main thread (its event loop)
 
     @property
     def turns(self) -> list[Turn]:
@@ -72,6 +73,7 @@ async def _chat(
         stop = asyncio.Event()
         sampler = asyncio.create_task(_sample_peak(pid, peak, stop))
         cpu_before = cpu_seconds(pid)
+        loop_before = main_thread_cpu_seconds(pid)
         client_before = time.process_time()
         waited_before = run_queue_wait(pid)
         begun = time.perf_counter()
@@ -91,6 +93,7 @@ async def _chat(
             default=time.perf_counter(),
         )
         cpu = cpu_seconds(pid) - cpu_before
+        loop_cpu = main_thread_cpu_seconds(pid) - loop_before
         client_cpu = time.process_time() - client_before
         waited = run_queue_wait(pid) - waited_before
         stop.set()
@@ -104,6 +107,7 @@ async def _chat(
             rss_before,
             peak[0],
             client_cpu,
+            loop_cpu,
         )
     finally:
         await close_all(sockets)

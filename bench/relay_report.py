@@ -96,6 +96,7 @@ class ChatFigures:
     rss_peak: int
     extensions: str
     client_cpu: float = 0.0
+    loop_cpu: float = 0.0
 
     @property
     def cpu_per_token(self) -> float:
@@ -145,6 +146,7 @@ def chat_figures(chat: Chat, rows: dict[int, TurnRow]) -> ChatFigures:
         rss_peak=chat.rss_peak,
         extensions=next((lr.extensions for lr in chat.learners if lr.extensions), ""),
         client_cpu=chat.client_cpu,
+        loop_cpu=chat.loop_cpu,
     )
 
 
@@ -191,6 +193,10 @@ def _chat_lines(
     # Over loopback the server's CPU holds no simulator work to take out.
     without_sim = cpu if run.loopback else cpu - alone.cpu_per_token
     first_name, through_name = run.upstream_names
+
+    def per_token(seconds: float) -> float:
+        return seconds / figures.relayed if figures.relayed else math.nan
+
     completed = len(figures.turns) - sum(1 for t in figures.turns if t.error)
     lines = [
         f"  {count} learners: {len(figures.turns)} turns ({completed} answered) in "
@@ -207,6 +213,8 @@ def _chat_lines(
         f"    server CPU per relayed token: {us(cpu)} ({figures.cpu:.2f} s CPU over "
         f"{figures.relayed:,} tokens, {times(cpu, TARGET_CPU_PER_TOKEN)} the "
         f"{us(TARGET_CPU_PER_TOKEN)} target)",
+        f"      by thread: event loop {us(per_token(figures.loop_cpu))}, other threads "
+        f"(the database thread, mostly) {us(per_token(figures.cpu - figures.loop_cpu))}",
         f"      baselines measured in this run: {first_name} {us(alone.cpu_per_token)}, "
         f"{through_name} {us(through.cpu_per_token)}; so relay share "
         f"{us(relay_share)} ({times(relay_share, TARGET_CPU_PER_TOKEN)} target), server "
