@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import decimal
 import enum
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -24,6 +25,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from labs import rows
 from labs.dbthread import in_db_thread
 from labs.limits import Spent
 from labs.models import CoachTurn, Conversation, DailySpend, Message
@@ -180,12 +182,17 @@ class Claim(enum.Enum):
 
 def _claim(conversation_id: int, now: datetime) -> Claim | None:
     """Take the conversation for one turn; None when another turn holds it."""
-    held = Conversation.objects.filter(pk=conversation_id)
-    if held.filter(busy_until__isnull=True).update(busy_until=now + TURN_LEASE):
+    lease = {"busy_until": now + TURN_LEASE}
+    if rows.update(Conversation, lease, "id = %s AND busy_until IS NULL", [conversation_id]):
         return Claim.FREE
-    if held.filter(busy_until__lt=now).update(busy_until=now + TURN_LEASE):
+    if rows.update(Conversation, lease, "id = %s AND busy_until < %s", [conversation_id, _at(now)]):
         return Claim.TAKEN_OVER
     return None
+
+
+def _at(moment: datetime) -> Any:
+    """A datetime as a parameter of plain SQL."""
+    return connection.ops.adapt_datetimefield_value(moment)
 
 
 def _start(
@@ -200,9 +207,8 @@ def _start(
         user_message = request.retry_of
     else:
         text = request.text or ""
-        user_message = Message.objects.create(
-            conversation=conversation, role=Message.Role.USER, text=text
-        )
+        user_message = Message(conversation=conversation, role=Message.Role.USER, text=text)
+        rows.insert(user_message)
         if not conversation.title:
             title = " ".join(text.split())
             if len(title) > TITLE_CHARS:
@@ -220,12 +226,13 @@ def _start(
             outcome=CoachTurn.Outcome.DEGRADED,
             degraded_kind="network",  # the learner saw the reply interrupted
         )
-    assistant = Message.objects.create(
+    assistant = Message(
         conversation=conversation,
         role=Message.Role.ASSISTANT,
         status=Message.Status.STREAMING,
     )
-    turn = CoachTurn.objects.create(
+    rows.insert(assistant)
+    turn = CoachTurn(
         conversation=conversation,
         user_id=user_id,
         user_message=user_message,
@@ -238,16 +245,49 @@ def _start(
         reserved_usd=reserved_usd,
         started=timezone.now(),
     )
+    rows.insert(turn)
     return StartedTurn(turn, user_message, assistant)
+
+
+_HISTORY_SQL = """
+SELECT {role}, {text} FROM {table}
+WHERE {conversation} = %s AND NOT ({role} = %s AND {status} IN (%s, %s))
+ORDER BY {created}, {id}
+"""
+
+
+@functools.cache
+def _history_sql() -> str:
+    names = ("conversation", "role", "text", "status", "created", "id")
+    return _HISTORY_SQL.format(
+        table=rows.table(Message), **{name: rows.column(Message, name) for name in names}
+    )
 
 
 def _history(conversation_id: int) -> list[tuple[str, str]]:
     """(role, text) of the conversation so far, leaving out replies that failed or never came."""
-    rows = Message.objects.filter(conversation_id=conversation_id).exclude(
-        role=Message.Role.ASSISTANT,
-        status__in=[Message.Status.FAILED, Message.Status.STREAMING],
+    params = [
+        conversation_id,
+        Message.Role.ASSISTANT,
+        Message.Status.FAILED,
+        Message.Status.STREAMING,
+    ]
+    return [(role, text) for role, text in rows.select(_history_sql(), params)]
+
+
+@functools.cache
+def _recent_sql() -> str:
+    started = rows.column(CoachTurn, "started")
+    return (
+        f"SELECT {started} FROM {rows.table(CoachTurn)} "
+        f"WHERE {rows.column(CoachTurn, 'user')} = %s AND {started} >= %s"
     )
-    return [(role, text) for role, text in rows.values_list("role", "text")]
+
+
+def _recent_starts(user_id: int, since: datetime) -> list[datetime]:
+    """When this learner's turns since `since` started (for the per-minute rate rule)."""
+    params = [user_id, _at(since)]
+    return [rows.moment(started) for (started,) in rows.select(_recent_sql(), params)]
 
 
 @in_db_thread
@@ -270,11 +310,7 @@ def admit_turn(
     """
     since = day_start(now)
     with transaction.atomic():
-        recent = list(
-            CoachTurn.objects.filter(user_id=user_id, started__gte=now - window).values_list(
-                "started", flat=True
-            )
-        )
+        recent = _recent_starts(user_id, now - window)
         spent, spend = _spend(conversation.pk, user_id, since, now)
         problem = rules(recent, spent)
         if problem:
@@ -312,11 +348,14 @@ def finish_turn(
     turn = copy.copy(started.turn)
     message = copy.copy(started.assistant_message)
     with transaction.atomic():
-        Message.objects.filter(pk=message.pk).update(text=message_text, status=message_status)
-        finishing = CoachTurn.objects.filter(pk=turn.pk, finished__isnull=True).update(
-            finished=now, **fields
+        reply = {"text": message_text, "status": message_status}
+        rows.update(Message, reply, "id = %s", [message.pk])
+        finishing = rows.update(
+            CoachTurn, {"finished": now, **fields}, "id = %s AND finished IS NULL", [turn.pk]
         )
-        Conversation.objects.filter(pk=turn.conversation_id).update(busy_until=None, updated=now)
+        rows.update(
+            Conversation, {"busy_until": None, "updated": now}, "id = %s", [turn.conversation_id]
+        )
         if finishing:
             for name, value in {"finished": now, **fields}.items():
                 setattr(turn, name, value)
