@@ -52,7 +52,8 @@ def proxies_configured() -> bool:
 class BodyControl:
     """What the caller of one response may ask of its body (`extensions["body_control"]`).
 
-    `interval`: wait that long between reads (seconds; 0: read as soon as anything arrives).
+    `interval`: wait that long between reads (seconds; 0: read as soon as anything arrives);
+    the socket is not read meanwhile (`_Connection.receive(after=...)`).
     `drain`: the caller has all it needs (the stream's final event came), so closing the
     response reads what is left of the body (only framing, normally) in the background, for a
     few seconds at most, and keeps the connection for the next request instead of closing it.
@@ -62,16 +63,11 @@ class BodyControl:
     drain: bool = False
     last_read: float = 0.0  # when the last read returned
 
-    async def wait(self, connection: _Connection) -> None:
-        """Until the next read is due. The socket is not read meanwhile: what arrives waits
-        in the kernel, so the event loop is not woken once per event only to buffer it."""
-        delay = self.last_read + self.interval - time.monotonic()
-        if delay > 0:
-            connection.hold(True)
-            try:
-                await asyncio.sleep(delay)
-            finally:
-                connection.hold(False)
+    def due_in(self) -> float:
+        """Seconds until the next read is due (0: now)."""
+        if not self.interval:
+            return 0.0
+        return max(0.0, self.last_read + self.interval - time.monotonic())
 
 
 class _Connection(asyncio.Protocol):
@@ -87,6 +83,7 @@ class _Connection(asyncio.Protocol):
         self._error: BaseException | None = None
         self._readable: asyncio.Future[None] | None = None
         self._writable: asyncio.Future[None] | None = None
+        self._held = False  # reading paused (`hold`)
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -117,6 +114,11 @@ class _Connection(asyncio.Protocol):
             self._writable.set_result(None)
         self._writable = None
 
+    def _resume(self) -> None:
+        self.hold(False)
+        if self._buffer:  # arrived before the pause: nothing new may come to wake the reader
+            self._wake()
+
     def _wake(self) -> None:
         if self._readable is not None and not self._readable.done():
             self._readable.set_result(None)
@@ -146,16 +148,34 @@ class _Connection(asyncio.Protocol):
         if self._error is not None:
             raise httpx2.WriteError(str(self._error), request=request) from self._error
 
-    async def receive(self, timeout: float | None, request: httpx2.Request) -> bytes:
-        """What has arrived (at least one byte), or b"" once the server has ended the stream."""
-        if not self._buffer and not self._ended:
+    async def receive(
+        self, timeout: float | None, request: httpx2.Request, *, after: float = 0.0
+    ) -> bytes:
+        """What has arrived (at least one byte), or b"" once the server has ended the stream.
+
+        `after` > 0: not before that many seconds. The socket is not read meanwhile: what
+        arrives waits in the kernel, so the event loop is not woken once per event only to
+        buffer it, and the reader wakes once, when the read is due and data is there.
+        """
+        resume = None
+        if after > 0 and not self._ended:
+            self.hold(True)
+            resume = asyncio.get_running_loop().call_later(after, self._resume)
+        if (resume is not None or not self._buffer) and not self._ended:
             self._readable = asyncio.get_running_loop().create_future()
             try:
                 await _within(
-                    self._readable, timeout, httpx2.ReadTimeout, "waiting for the response", request
+                    self._readable,
+                    None if timeout is None else timeout + after,
+                    httpx2.ReadTimeout,
+                    "waiting for the response",
+                    request,
                 )
             finally:
                 self._readable = None
+                if resume is not None:
+                    resume.cancel()
+                    self.hold(False)
         if self._buffer:
             data = bytes(self._buffer)
             self._buffer.clear()
@@ -166,8 +186,9 @@ class _Connection(asyncio.Protocol):
 
     def hold(self, held: bool) -> None:
         """Stop (True) or resume (False) reading the socket."""
-        if self.transport is None or self.transport.is_closing():
+        if self.transport is None or self.transport.is_closing() or held is self._held:
             return
+        self._held = held
         if held:
             self.transport.pause_reading()
         else:
@@ -325,16 +346,16 @@ class _Body(httpx2.AsyncByteStream):
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         framing = self._framing
+        control = self._control
+        control.last_read = time.monotonic()  # the head's read brought the body's first bytes
         data = framing.feed(self._first) if self._first else b""
         if data:
             yield data
-        control = self._control
         while not framing.done:
-            if control.interval:
-                await control.wait(self._connection)
-            raw = await self._connection.receive(self._timeout, self._request)
-            if control.interval:
-                control.last_read = time.monotonic()
+            raw = await self._connection.receive(
+                self._timeout, self._request, after=control.due_in()
+            )
+            control.last_read = time.monotonic()
             if not raw:
                 if isinstance(framing, _UntilClose):
                     break

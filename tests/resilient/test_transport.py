@@ -293,6 +293,51 @@ async def test_between_paced_reads_the_socket_is_left_alone(monkeypatch):
     assert wakes <= 2 * len(paced) + 2 < 40
 
 
+async def test_a_paced_read_returns_what_arrived_before_it_even_if_nothing_follows():
+    # The whole body is in before the reader's next read is due, and the server then sends
+    # nothing more (it keeps the connection): the read still happens when due, not after the
+    # client's read timeout.
+    async def burst(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(HEAD_CHUNKED + b"7\r\nfirst\n\n\r\n")
+        await writer.drain()
+        await asyncio.sleep(0.02)
+        writer.write(b"7\r\nrest!\n\n\r\n0\r\n\r\n")
+        await writer.drain()
+        await asyncio.sleep(5)
+
+    async with Server(burst) as server, client() as http:
+        begun = asyncio.get_running_loop().time()
+        paced = await pieces(http, server.url, 0.2)
+        took = asyncio.get_running_loop().time() - begun
+    assert paced == [b"first\n\n", b"rest!\n\n"]
+    assert 0.15 < took < 1.0
+
+
+async def test_a_due_read_returns_what_was_buffered_though_nothing_more_comes():
+    # Data that arrived while the reader was busy elsewhere is returned when the read is due,
+    # although the paused socket brings nothing new to wake the reader.
+    async def once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"abc")
+        await writer.drain()
+        await asyncio.sleep(5)
+
+    loop = asyncio.get_running_loop()
+    async with Server(once) as server:
+        request = httpx2.Request("GET", server.url)
+        port = request.url.port or 80
+        _, connection = await loop.create_connection(
+            lambda: transport._Connection(("http", "127.0.0.1", port)), "127.0.0.1", port
+        )
+        try:
+            await connection.write(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n", 1.0, request)
+            await asyncio.sleep(0.05)  # "abc" is in the connection's buffer by now
+            begun = loop.time()
+            assert await connection.receive(1.0, request, after=0.1) == b"abc"
+            assert 0.08 < loop.time() - begun < 0.5
+        finally:
+            connection.close()
+
+
 async def test_a_reply_closed_at_its_final_event_keeps_its_connection_when_asked():
     async with Server(trickle(3, 0.0, tail_delay=0.05)) as server, client() as http:
         for drain in (True, True, False):
