@@ -3,8 +3,10 @@
 The coach turn runs as its own task, never inside `receive()`: Channels handles one message
 at a time per socket, so a reply streamed from `receive()` would hide the disconnect that
 must cancel it. Frames for other tabs of the same conversation cross the channel layer as
-coalesced frames (group `lab-conversation-<id>`), never one message per token. A tab that
-opens mid-reply asks the group once and the tab streaming the reply sends it the text so far.
+coalesced frames (group `lab-conversation-<id>`), never one message per token, and only once
+another tab has said it watches: each turn is announced to the group (`chat.turn`), and a tab
+that sees the announcement, or that opens mid-reply, asks the tab streaming the reply
+(`chat.catch_up`), which sends it the text so far and from then on streams to the group too.
 
 Channels runs `close_old_connections` in the database thread before every message it
 dispatches. That thread is the one every turn's admission and finish queue on, so frames from
@@ -31,8 +33,12 @@ logger = logging.getLogger(__name__)
 NOT_JSON = "That message could not be read (it was not JSON). Reload the page and try again."
 NOT_OBJECT = "That message could not be read (expected a JSON object)."
 FRAME_EVENT = "chat.frame"
-# A tab that has just opened asks the conversation's tabs for the reply streaming now, if any.
+# A turn has started in another tab: show its frame, and say this tab watches the reply.
+TURN_EVENT = "chat.turn"
+# A tab watches the conversation's reply streaming now, if any (it has just opened, or it saw
+# the turn's announcement): the tab streaming it answers with the text so far.
 CATCH_UP_EVENT = "chat.catch_up"
+LAYER_EVENTS = (FRAME_EVENT, TURN_EVENT)  # no database work: no `close_old_connections`
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:
@@ -44,6 +50,7 @@ class LabChatConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels
     async def connect(self) -> None:
         self.task: asyncio.Task[Any] | None = None
         self.relay: TextRelay | None = None
+        self.watcher_waiting = False  # a tab asked to watch before this turn's relay existed
         self.group = ""
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -101,15 +108,20 @@ class LabChatConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels
             return
         mine, theirs = turns.accepted_frames(result, self.module, self.lab)
         await self.send(text_data=mine)
-        await self.to_others(theirs)
+        await self.channel_layer.group_send(
+            self.group, {"type": TURN_EVENT, "frame": theirs, "sender": self.channel_name}
+        )
         self.task = asyncio.create_task(
             turns.run_turn(result, self.conversation, self.module, self.lab, self)
         )
         self.task.add_done_callback(_log_failure)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
-        if message.get("type") == FRAME_EVENT:
+        kind = message.get("type")
+        if kind == FRAME_EVENT:
             await self.chat_frame(message)
+        elif kind == TURN_EVENT:
+            await self.chat_turn(message)
         else:
             await super().dispatch(message)
 
@@ -129,17 +141,33 @@ class LabChatConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels
         )
 
     def streaming(self, relay: TextRelay | None) -> None:
+        if relay is not None and self.watcher_waiting:
+            relay.watched = True
+        self.watcher_waiting = False
         self.relay = relay
 
     async def chat_frame(self, event: dict[str, Any]) -> None:
         if event.get("sender") != self.channel_name:
             await self.send(text_data=event["frame"])
 
+    async def chat_turn(self, event: dict[str, Any]) -> None:
+        sender = event.get("sender")
+        if sender == self.channel_name or not isinstance(sender, str):
+            return
+        await self.send(text_data=event["frame"])
+        await self.channel_layer.send(
+            sender, {"type": CATCH_UP_EVENT, "reply_to": self.channel_name}
+        )
+
     async def chat_catch_up(self, event: dict[str, Any]) -> None:
         reply_to = event.get("reply_to")
-        if self.relay is None or not isinstance(reply_to, str) or reply_to == self.channel_name:
+        if not isinstance(reply_to, str) or reply_to == self.channel_name:
             return
-        frame = self.relay.catch_up_frame()
+        if self.relay is None:
+            # The turn may be announced and its relay not made yet: it starts watched.
+            self.watcher_waiting = self.task is not None and not self.task.done()
+            return
+        frame = self.relay.watched_by_another()
         if frame is not None:
             await self.channel_layer.send(
                 reply_to, {"type": FRAME_EVENT, "frame": frame, "sender": self.channel_name}

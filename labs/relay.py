@@ -4,6 +4,11 @@ An `Outlet` is where a turn's frames go (`to_self`: the tab that asked, by direc
 `to_others`: every other tab of the conversation, through the channel layer), so turns never
 know about websockets. It also learns which relay is streaming (`streaming`), so that a tab
 opening mid-reply can be sent the text the other tabs already have (`catch_up_frame`).
+
+Most replies have no other tab watching them, and every message on the channel layer costs
+the sending and the receiving consumer far more than a token: so streamed text goes to the
+other tabs only once one has said it watches (`watched_by_another`, when it answers the
+turn's announcement or opens mid-reply), and is only kept for them until then.
 """
 
 from __future__ import annotations
@@ -36,12 +41,15 @@ class TextRelay:
     final frame replaces the whole reply.
     """
 
-    def __init__(self, outlet: Outlet, message_id: int) -> None:
+    def __init__(self, outlet: Outlet, message_id: int, *, watched: bool = False) -> None:
         self.outlet = outlet
         self.message_id = message_id
         self.mine = frames.Coalescer(interval=frames.FRAME_INTERVAL)
         self.theirs = frames.Coalescer(interval=frames.GROUP_FRAME_INTERVAL)
-        self._shared: list[str] = []  # the reply's text as the other tabs have been sent it
+        self.watched = watched  # another tab has said it watches this reply
+        # The reply's text as the other tabs have been sent it (or would have been, before
+        # one watched): what a tab that starts watching is sent first.
+        self._shared: list[str] = []
 
     async def add(self, text: str, now: float) -> None:
         chunk = self.mine.add(text, now)
@@ -63,6 +71,15 @@ class TextRelay:
         self.theirs.reset()
         self._shared.clear()
 
+    def watched_by_another(self) -> str | None:
+        """Another tab watches from now on: its frame with the text so far (None: no text yet).
+
+        Streamed text goes to the group from now on; the frame must reach that tab before
+        them, which the channel layer guarantees when it is sent before the next `add`.
+        """
+        self.watched = True
+        return self.catch_up_frame()
+
     def catch_up_frame(self) -> str | None:
         """For a tab that opened mid-reply: the text so far, replacing what it shows.
 
@@ -78,4 +95,5 @@ class TextRelay:
     async def _to_others(self, chunk: str | None) -> None:
         if chunk is not None:
             self._shared.append(chunk)
-            await self.outlet.to_others(frames.text_frame(self.message_id, chunk))
+            if self.watched:
+                await self.outlet.to_others(frames.text_frame(self.message_id, chunk))

@@ -94,6 +94,34 @@ async def test_a_second_tab_sees_the_same_stream_and_cannot_start_another_turn(
     assert await Message.objects.filter(conversation=conversation, role="user").acount() == 1
 
 
+async def test_a_tab_alone_puts_no_streamed_text_on_the_channel_layer(
+    learner, fast_coach, monkeypatch
+):
+    # Every layer message costs the sender and each receiving consumer more than a token: a
+    # reply nobody else watches sends the other tabs its announcement and final frame only.
+    from config.layers import SweptInMemoryChannelLayer
+
+    group_sent: list[str] = []
+    group_send = SweptInMemoryChannelLayer.group_send
+
+    async def counting(self, group: str, message: dict) -> None:
+        group_sent.append(message["type"])
+        await group_send(self, group, message)
+
+    monkeypatch.setattr(SweptInMemoryChannelLayer, "group_send", counting)
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    comm = await communicator(learner, conversation.pk)
+    assert (await comm.connect())[0]
+    try:
+        group_sent.clear()  # the catch-up question a tab asks when it opens
+        await send(comm, message="How should I back off?")
+        sent = await until_idle(comm)
+    finally:
+        await comm.disconnect()
+    assert len([f for f in sent if f["swap"].startswith("beforeend")]) >= 3
+    assert group_sent == ["chat.turn", "chat.frame"]
+
+
 def streamed_text(frames: list[dict], target: str) -> str:
     """What a tab shows in a reply's text element after these frames."""
     shown = ""

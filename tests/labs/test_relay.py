@@ -39,7 +39,7 @@ def intervals(monkeypatch) -> None:
 
 async def test_other_tabs_get_fewer_frames_of_the_same_text(intervals):
     tabs = Tabs()
-    relay = TextRelay(tabs, 7)
+    relay = TextRelay(tabs, 7, watched=True)
     pieces = [f"w{i} <" for i in range(100)]  # one piece every 10 ms for one second
     for i, piece in enumerate(pieces):
         await relay.add(piece, i * 0.01)
@@ -52,7 +52,7 @@ async def test_other_tabs_get_fewer_frames_of_the_same_text(intervals):
 
 async def test_the_first_text_reaches_every_tab_at_once(intervals):
     tabs = Tabs()
-    relay = TextRelay(tabs, 7)
+    relay = TextRelay(tabs, 7, watched=True)
     await relay.add("Hello", 0.0)
     assert text_of(tabs.mine) == text_of(tabs.theirs) == "Hello"
 
@@ -60,7 +60,7 @@ async def test_the_first_text_reaches_every_tab_at_once(intervals):
 @pytest.mark.parametrize("flushed_at", [0.05, 0.2])  # before / after the coarse interval
 async def test_flush_sends_everything_pending_to_every_tab(intervals, flushed_at):
     tabs = Tabs()
-    relay = TextRelay(tabs, 7)
+    relay = TextRelay(tabs, 7, watched=True)
     await relay.add("a", 0.0)
     await relay.add("b", 0.041)
     await relay.add("c", 0.042)
@@ -70,7 +70,7 @@ async def test_flush_sends_everything_pending_to_every_tab(intervals, flushed_at
 
 async def test_reset_drops_pending_text_for_every_tab(intervals):
     tabs = Tabs()
-    relay = TextRelay(tabs, 7)
+    relay = TextRelay(tabs, 7, watched=True)
     await relay.add("a", 0.0)
     await relay.add("b", 0.041)  # sent to this tab, still pending for the others
     await relay.add("c", 0.05)
@@ -100,11 +100,28 @@ async def test_the_budget_store_adds_this_turns_bill_to_what_admission_summed(sc
     assert budget.billed == Spend(10, 0.25)
 
 
+async def test_no_other_tab_watching_no_text_for_them_until_one_starts(intervals):
+    tabs = Tabs()
+    relay = TextRelay(tabs, 7)
+    for i, piece in enumerate(["Back ", "<off> ", "with ", "jitter "]):
+        await relay.add(piece, i * 0.1)
+    assert text_of(tabs.mine) == "Back <off> with jitter " and tabs.theirs == []
+    # A tab starts watching: it is sent the text so far in one frame replacing its own ...
+    frame = json.loads(relay.watched_by_another() or "")
+    assert frame["target"] == "#msg-7-text" and frame["swap"].startswith("innerHTML")
+    so_far = html.unescape(frame["content"])
+    assert so_far.startswith("Back <off> ")
+    # ... and the rest (what was still pending for other tabs included) as it streams.
+    await relay.add("and a cap.", 0.5)
+    await relay.flush(0.6)
+    assert so_far + text_of(tabs.theirs) == "Back <off> with jitter and a cap."
+
+
 async def test_a_tab_catching_up_gets_what_the_other_tabs_were_sent_not_what_is_pending(
     intervals,
 ):
     tabs = Tabs()
-    relay = TextRelay(tabs, 7)
+    relay = TextRelay(tabs, 7, watched=True)
     assert relay.catch_up_frame() is None  # nothing streamed yet: nothing to send
     await relay.add("Back <off> ", 0.0)  # the first text goes to every tab at once
     await relay.add("with ", 0.05)  # this tab only; pending for the others
