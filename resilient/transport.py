@@ -84,6 +84,10 @@ class _Connection(asyncio.Protocol):
         self._readable: asyncio.Future[None] | None = None
         self._writable: asyncio.Future[None] | None = None
         self._held = False  # reading paused (`hold`)
+        # The read timeout, checked by one timer re-armed only when it fires early: a reply
+        # is read every few tens of milliseconds, and a timer per read cost more than the read.
+        self._deadline: float | None = None
+        self._deadline_timer: asyncio.TimerHandle | None = None
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -123,6 +127,20 @@ class _Connection(asyncio.Protocol):
         if self._readable is not None and not self._readable.done():
             self._readable.set_result(None)
 
+    def _expect_by(self, loop: asyncio.AbstractEventLoop, deadline: float) -> None:
+        self._deadline = deadline
+        if self._deadline_timer is None:
+            self._deadline_timer = loop.call_at(deadline, self._check_deadline, loop)
+
+    def _check_deadline(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._deadline_timer = None
+        if self._deadline is None:
+            return  # no read is waiting: the next one arms the timer again
+        if loop.time() < self._deadline:
+            self._deadline_timer = loop.call_at(self._deadline, self._check_deadline, loop)
+        elif self._readable is not None and not self._readable.done():
+            self._readable.set_exception(TimeoutError())
+
     # used by the transport
     @property
     def usable(self) -> bool:
@@ -157,22 +175,24 @@ class _Connection(asyncio.Protocol):
         arrives waits in the kernel, so the event loop is not woken once per event only to
         buffer it, and the reader wakes once, when the read is due and data is there.
         """
+        loop = asyncio.get_running_loop()
         resume = None
         if after > 0 and not self._ended:
             self.hold(True)
-            resume = asyncio.get_running_loop().call_later(after, self._resume)
+            resume = loop.call_later(after, self._resume)
         if (resume is not None or not self._buffer) and not self._ended:
-            self._readable = asyncio.get_running_loop().create_future()
+            self._readable = loop.create_future()
+            if timeout is not None:
+                self._expect_by(loop, loop.time() + after + timeout)
             try:
-                await _within(
-                    self._readable,
-                    None if timeout is None else timeout + after,
-                    httpx2.ReadTimeout,
-                    "waiting for the response",
-                    request,
-                )
+                await self._readable
+            except TimeoutError:
+                raise httpx2.ReadTimeout(
+                    "timed out waiting for the response", request=request
+                ) from None
             finally:
                 self._readable = None
+                self._deadline = None
                 if resume is not None:
                     resume.cancel()
                     self.hold(False)
@@ -201,6 +221,9 @@ class _Connection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
         self._ended = True
+        if self._deadline_timer is not None:
+            self._deadline_timer.cancel()
+            self._deadline_timer = None
 
 
 async def _within(

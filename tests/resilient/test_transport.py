@@ -211,6 +211,25 @@ async def test_a_silent_server_is_a_read_timeout():
     assert isinstance(classify(caught.value), TimedOut)
 
 
+async def test_the_read_timeout_is_per_read_not_for_the_whole_body():
+    # 30 events 20 ms apart (0.6 s in all) under a 0.1 s read timeout: never silent that long.
+    async with Server(trickle(30, 0.02)) as server, client() as http:
+        response = await http.get(server.url, timeout=0.1)
+    assert response.content == b"".join(b"data: %d\n\n" % n for n in range(30))
+
+
+async def test_a_body_that_falls_silent_is_a_read_timeout_paced_or_not():
+    async def stalls(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(HEAD_CHUNKED + b"7\r\nfirst\n\n\r\n")
+        await writer.drain()
+        await asyncio.sleep(0.5)
+
+    for interval in (0.0, 0.05):
+        async with Server(stalls) as server, client() as http:
+            with pytest.raises(httpx2.ReadTimeout):
+                await pieces(http, server.url, interval, timeout=0.2)
+
+
 async def test_a_refused_connection_is_a_connect_error():
     async with Server(reply(b"")) as server:
         url = server.url
@@ -254,9 +273,11 @@ def trickle(count: int, gap: float, tail_delay: float = 0.0) -> Handler:
     return handler
 
 
-async def pieces(http: httpx2.AsyncClient, url: str, interval: float) -> list[bytes]:
+async def pieces(
+    http: httpx2.AsyncClient, url: str, interval: float, timeout: float = 2.0
+) -> list[bytes]:
     received = []
-    async with http.stream("GET", url) as response:
+    async with http.stream("GET", url, timeout=timeout) as response:
         control = response.extensions["body_control"]
         assert isinstance(control, BodyControl)
         async for chunk in response.aiter_raw():
@@ -303,7 +324,7 @@ async def test_a_paced_read_returns_what_arrived_before_it_even_if_nothing_follo
         await asyncio.sleep(0.02)
         writer.write(b"7\r\nrest!\n\n\r\n0\r\n\r\n")
         await writer.drain()
-        await asyncio.sleep(5)
+        await asyncio.sleep(0.5)
 
     async with Server(burst) as server, client() as http:
         begun = asyncio.get_running_loop().time()
@@ -319,7 +340,7 @@ async def test_a_due_read_returns_what_was_buffered_though_nothing_more_comes():
     async def once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"abc")
         await writer.drain()
-        await asyncio.sleep(5)
+        await asyncio.sleep(0.5)
 
     loop = asyncio.get_running_loop()
     async with Server(once) as server:
