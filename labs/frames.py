@@ -23,7 +23,7 @@ from typing import Any
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-FRAME_INTERVAL = 0.04  # seconds: ~25 frames a second at most per stream
+FRAME_INTERVAL = 0.05  # seconds: 20 frames a second at most per stream
 # Streamed text for other tabs crosses the channel layer: coarser, so a stream puts only a few
 # messages a second on it (notices and the final frame go at once).
 GROUP_FRAME_INTERVAL = 0.15
