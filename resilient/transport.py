@@ -278,41 +278,47 @@ def parse_head(data: bytes, reject: Reject) -> _Head:
 
 
 class ChunkedDecoder:
-    """Removes `Transfer-Encoding: chunked` framing from bytes that arrive in any split."""
+    """Removes `Transfer-Encoding: chunked` framing from bytes that arrive in any split.
+
+    The API sends each event as a chunk of its own, so one read holds several: the bytes are
+    walked by position, and only an unfinished framing line is kept for the next read.
+    """
 
     def __init__(self, reject: Reject) -> None:
         self._reject = reject
-        self._pending = bytearray()
+        self._pending = b""  # an unfinished size, data-end or trailer line
         self._left = 0  # bytes of the current chunk's data still to come
         self._state = "size"  # size | data | data_end | trailer
         self.done = False
 
     def feed(self, data: bytes) -> bytes:
-        self._pending += data
-        out = bytearray()
-        pending = self._pending
-        while pending and not self.done:
+        if self._pending:
+            data, self._pending = self._pending + data, b""
+        out: list[bytes] = []
+        pos, size = 0, len(data)
+        while pos < size and not self.done:
             if self._state == "data":
-                take = min(self._left, len(pending))
-                out += pending[:take]
-                del pending[:take]
+                take = min(self._left, size - pos)
+                out.append(data[pos : pos + take])
+                pos += take
                 self._left -= take
                 if self._left == 0:
                     self._state = "data_end"
                 continue
-            end = pending.find(b"\r\n")
+            end = data.find(b"\r\n", pos)
             if end < 0:
-                if len(pending) > MAX_CHUNK_LINE:
+                if size - pos > MAX_CHUNK_LINE:
                     raise self._reject("chunk framing line too long")
+                self._pending = data[pos:]
                 break
-            line = bytes(pending[:end])
-            del pending[: end + 2]
+            line = data[pos:end]
+            pos = end + 2
             if self._state == "size":
-                size = line.split(b";", 1)[0].strip()
+                digits = line.split(b";", 1)[0].strip()
                 try:
-                    self._left = int(size, 16)
+                    self._left = int(digits, 16)
                 except ValueError:
-                    raise self._reject(f"malformed chunk size {size[:20]!r}") from None
+                    raise self._reject(f"malformed chunk size {digits[:20]!r}") from None
                 self._state = "data" if self._left else "trailer"
             elif self._state == "data_end":
                 if line:
@@ -320,7 +326,7 @@ class ChunkedDecoder:
                 self._state = "size"
             elif not line:  # the blank line after the (usually absent) trailers
                 self.done = True
-        return bytes(out)
+        return out[0] if len(out) == 1 else b"".join(out)
 
 
 class _LengthBody:
