@@ -30,7 +30,7 @@ from resilient.errors import NetworkError, classify, stream_error
 from resilient.events import Usage
 from resilient.policy import Timeouts
 from resilient.sse import ServerEvent, SSEDecoder
-from resilient.transport import BodyControl
+from resilient.transport import BodyControl, body_chunks
 from resilient.watchdog import Watchdog
 
 
@@ -99,7 +99,7 @@ async def run_attempt(
             idle = f"stream idle for {timeouts.idle:g}s"
             decoder = SSEDecoder()
             control = http.extensions.get("body_control")
-            async for chunk in http.aiter_bytes():
+            async for chunk in body_chunks(http):
                 pieces, progressed = reply.take(decoder.feed(chunk), state.headers)
                 if pieces:
                     if state.first_text_at is None:

@@ -62,12 +62,28 @@ class BodyControl:
     interval: float = 0.0
     drain: bool = False
     last_read: float = 0.0  # when the last read returned
+    body: _Body | None = None  # the response's body, for `body_chunks`
 
     def due_in(self) -> float:
         """Seconds until the next read is due (0: now)."""
         if not self.interval:
             return 0.0
         return max(0.0, self.last_read + self.interval - time.monotonic())
+
+
+def body_chunks(response: httpx2.Response) -> AsyncIterator[bytes]:
+    """A streamed response's body as it arrives.
+
+    From this transport, without a content encoding: straight from the body, one async
+    generator where `aiter_bytes()` stacks three (its own, `aiter_raw`, the client's bound
+    stream), each stepped for every read and every piece it yields. Otherwise `aiter_bytes()`.
+    """
+    control = response.extensions.get("body_control")
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if isinstance(control, BodyControl) and control.body is not None and encoding == "identity":
+        response.is_stream_consumed = True
+        return control.body.__aiter__()
+    return response.aiter_bytes()
 
 
 class _Connection(asyncio.Protocol):
@@ -541,6 +557,7 @@ class StreamingTransport(httpx2.AsyncBaseTransport):
             timeout=read_timeout,
             control=control,
         )
+        control.body = body
         return httpx2.Response(
             head.status,
             headers=head.headers,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import gzip
 import ssl
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -251,6 +252,24 @@ async def test_a_malformed_head_is_a_protocol_error(head):
     async with Server(reply(head)) as server, client() as http:
         with pytest.raises(httpx2.RemoteProtocolError):
             await http.get(server.url)
+
+
+async def read_chunks(http: httpx2.AsyncClient, url: str) -> bytes:
+    async with http.stream("GET", url) as response:
+        return b"".join([chunk async for chunk in transport.body_chunks(response)])
+
+
+async def test_body_chunks_are_the_body_as_sent_and_decoded_when_it_is_compressed():
+    text = b"event: ping\n\n" * 50
+    plain = HEAD_CHUNKED + chunked(text[:300], text[300:])
+    squeezed = gzip.compress(text)
+    gzipped = b"HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\ncontent-length: %d\r\n\r\n%s" % (
+        len(squeezed),
+        squeezed,
+    )
+    for raw in (plain, gzipped):
+        async with Server(reply(raw)) as server, client() as http:
+            assert await read_chunks(http, server.url) == text
 
 
 # --- pacing and draining ---------------------------------------------------------------------
