@@ -9,9 +9,11 @@ that sees the announcement, or that opens mid-reply, asks the tab streaming the 
 (`chat.catch_up`), which sends it the text so far and from then on streams to the group too.
 
 Channels runs `close_old_connections` in the database thread before every message it
-dispatches. That thread is the one every turn's admission and finish queue on, so frames from
-the layer skip it (their handler touches no database), and a tab drops its own copy of a
-frame it sent to the group before doing anything else with it.
+dispatches. That thread is the one every turn's admission and finish queue on, so the
+learner's frames and the layer's skip that hop: the layer's handlers touch no database, and
+every database hop of a message (`labs.store`, through `labs.dbthread`) checks the thread's
+connection itself. A tab drops its own copy of a frame it sent to the group before doing
+anything else with it.
 """
 
 from __future__ import annotations
@@ -38,7 +40,6 @@ TURN_EVENT = "chat.turn"
 # A tab watches the conversation's reply streaming now, if any (it has just opened, or it saw
 # the turn's announcement): the tab streaming it answers with the text so far.
 CATCH_UP_EVENT = "chat.catch_up"
-LAYER_EVENTS = (FRAME_EVENT, TURN_EVENT)  # no database work: no `close_old_connections`
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:
@@ -117,13 +118,16 @@ class LabChatConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels
         self.task.add_done_callback(_log_failure)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
-        kind = message.get("type")
-        if kind == FRAME_EVENT:
-            await self.chat_frame(message)
-        elif kind == TURN_EVENT:
-            await self.chat_turn(message)
+        handler = {
+            "websocket.receive": self.websocket_receive,
+            FRAME_EVENT: self.chat_frame,
+            TURN_EVENT: self.chat_turn,
+            CATCH_UP_EVENT: self.chat_catch_up,
+        }.get(message.get("type", ""))
+        if handler is None:
+            await super().dispatch(message)  # connect, disconnect
         else:
-            await super().dispatch(message)
+            await handler(message)
 
     # -- Outlet for the turn task --------------------------------------------------------
 

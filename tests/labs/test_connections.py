@@ -122,6 +122,35 @@ async def test_a_tab_alone_puts_no_streamed_text_on_the_channel_layer(
     assert group_sent == ["chat.turn", "chat.frame"]
 
 
+async def test_a_learners_message_makes_no_extra_hop_to_the_database_thread(
+    learner, fast_coach, monkeypatch
+):
+    # Channels would first run `close_old_connections` in the thread every turn's admission
+    # queues on; the turn's own hops check the connection themselves.
+    import channels.consumer
+
+    extra_hops = 0
+
+    async def counted() -> None:
+        nonlocal extra_hops
+        extra_hops += 1
+
+    monkeypatch.setattr(channels.consumer, "aclose_old_connections", counted)
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    comm = await communicator(learner, conversation.pk)
+    assert (await comm.connect())[0]
+    try:
+        extra_hops = 0  # connecting makes one, as Channels does
+        await send(comm, message="How should I back off?")
+        sent = await until_idle(comm)
+        await comm.send_to(text_data="not json")
+        assert "not JSON" in (await receive(comm))["content"]
+        assert extra_hops == 0
+    finally:
+        await comm.disconnect()
+    assert "Reply complete" in sent[-1]["content"]
+
+
 def streamed_text(frames: list[dict], target: str) -> str:
     """What a tab shows in a reply's text element after these frames."""
     shown = ""
