@@ -28,6 +28,7 @@ FRAME_INTERVAL = 0.05  # seconds: 20 frames a second at most per stream
 # messages a second on it (notices and the final frame go at once).
 GROUP_FRAME_INTERVAL = 0.15
 MAX_PENDING_CHARS = 2048
+EARLY = 0.2  # of an interval: how early a frame may go (`Coalescer`)
 
 # hx-ws adds `swapEmpty:false` to a swap that does not say otherwise, which would drop a
 # frame of only spaces (a word boundary) or an intentional clear: say so explicitly.
@@ -86,7 +87,11 @@ class Coalescer:
     """Gather streamed text; `add` returns the text to send now, or None to keep gathering.
 
     Leading edge: the first token after a quiet `interval` goes out at once (the learner sees
-    the reply start without delay); later tokens wait for the interval or the size cap.
+    the reply start without delay); later tokens wait for the interval or the size cap. A
+    frame may go a little early (`EARLY`): the real API's replies are read once per interval,
+    every reply of the process on the same tick, and served in a different order at each
+    tick, so two reads one interval apart can come a few milliseconds less than it apart.
+    Held back for that, the text would wait a whole interval more for the next read.
     """
 
     interval: float = FRAME_INTERVAL
@@ -98,7 +103,7 @@ class Coalescer:
     def add(self, text: str, now: float) -> str | None:
         self._parts.append(text)
         self._size += len(text)
-        due = self._last_flush is None or now - self._last_flush >= self.interval
+        due = self._last_flush is None or now - self._last_flush >= self.interval * (1 - EARLY)
         if due or self._size >= self.max_chars:
             return self.flush(now)
         return None

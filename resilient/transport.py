@@ -27,6 +27,7 @@ import asyncio
 import ssl
 import time
 import urllib.request
+import weakref
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import cast
@@ -183,19 +184,25 @@ class _Connection(asyncio.Protocol):
             raise httpx2.WriteError(str(self._error), request=request) from self._error
 
     async def receive(
-        self, timeout: float | None, request: httpx2.Request, *, after: float = 0.0
+        self,
+        timeout: float | None,
+        request: httpx2.Request,
+        *,
+        after: float = 0.0,
+        grid: float = 0.0,
     ) -> bytes:
         """What has arrived (at least one byte), or b"" once the server has ended the stream.
 
-        `after` > 0: not before that many seconds. The socket is not read meanwhile: what
-        arrives waits in the kernel, so the event loop is not woken once per event only to
-        buffer it, and the reader wakes once, when the read is due and data is there.
+        `after` > 0: not before about that many seconds, moved to the nearest tick of a `grid`
+        every paced connection of the loop shares (`_Pacer`). The socket is not read meanwhile:
+        what arrives waits in the kernel, so the event loop is not woken once per event only
+        to buffer it, and the reader wakes once, when the read is due and data is there.
         """
         loop = asyncio.get_running_loop()
         resume = None
         if after > 0 and not self._ended:
             self.hold(True)
-            resume = loop.call_later(after, self._resume)
+            resume = _pacer(loop).resume_at(self, loop.time() + after, grid)
         if (resume is not None or not self._buffer) and not self._ended:
             self._readable = loop.create_future()
             if timeout is not None:
@@ -240,6 +247,63 @@ class _Connection(asyncio.Protocol):
         if self._deadline_timer is not None:
             self._deadline_timer.cancel()
             self._deadline_timer = None
+
+
+class _Pacer:
+    """Resumes the paced connections of one event loop together, on a shared grid of ticks.
+
+    Each due read is moved to the nearest tick of its grid (its read interval), so a process
+    streaming many replies wakes once per tick for all of them instead of once per reply: one
+    timer, one `epoll` wait and one pass of the loop serve every reply due then. A reply read
+    on one tick is due about one interval later, which rounds to the next tick.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._ticks: dict[tuple[float, int], set[_Connection]] = {}
+
+    def resume_at(self, connection: _Connection, when: float, grid: float) -> _Resume:
+        if grid <= 0:
+            return self._loop.call_at(when, connection._resume)
+        key = (grid, round(when / grid))
+        if key[1] * grid <= self._loop.time():
+            return self._loop.call_soon(connection._resume)
+        due = self._ticks.get(key)
+        if due is None:
+            due = self._ticks[key] = set()
+            self._loop.call_at(key[1] * grid, self._tick, key)
+        due.add(connection)
+        return _OnTick(due, connection)
+
+    def _tick(self, key: tuple[float, int]) -> None:
+        due = self._ticks.pop(key, set())
+        for connection in due:
+            connection._resume()
+        due.clear()
+
+
+class _OnTick:
+    """A connection's place on a tick; `cancel` takes it off (its read came another way)."""
+
+    __slots__ = ("_due", "_connection")
+
+    def __init__(self, due: set[_Connection], connection: _Connection) -> None:
+        self._due = due
+        self._connection = connection
+
+    def cancel(self) -> None:
+        self._due.discard(self._connection)
+
+
+_Resume = asyncio.Handle | _OnTick
+_pacers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Pacer] = weakref.WeakKeyDictionary()
+
+
+def _pacer(loop: asyncio.AbstractEventLoop) -> _Pacer:
+    pacer = _pacers.get(loop)
+    if pacer is None:
+        pacer = _pacers[loop] = _Pacer(loop)
+    return pacer
 
 
 async def _within(
@@ -398,7 +462,7 @@ class _Body(httpx2.AsyncByteStream):
             yield data
         while not framing.done:
             raw = await self._connection.receive(
-                self._timeout, self._request, after=control.due_in()
+                self._timeout, self._request, after=control.due_in(), grid=control.interval
             )
             control.last_read = time.monotonic()
             if not raw:

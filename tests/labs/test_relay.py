@@ -46,7 +46,7 @@ async def test_other_tabs_get_fewer_frames_of_the_same_text(intervals):
     await relay.flush(1.0)
     assert text_of(tabs.mine) == text_of(tabs.theirs) == "".join(pieces)
     assert 20 <= len(tabs.mine) <= 27  # about one frame per 40 ms
-    assert 6 <= len(tabs.theirs) <= 9  # about one frame per 150 ms
+    assert 6 <= len(tabs.theirs) <= 10  # about one frame per 150 ms (a fifth early at most)
     assert all(json.loads(f)["target"] == "#msg-7-text" for f in tabs.mine + tabs.theirs)
 
 
