@@ -250,11 +250,12 @@ def _chat_lines(
             f"{name}: p95 added TTFT at {count} learners {ms(p95)} <= "
             f"{ms(TARGET_ADDED_TTFT_P95)}: {verdict(p95 <= TARGET_ADDED_TTFT_P95)}"
         )
+        # The whole server's CPU (less the simulator's, when it runs inside): admission, the
+        # database, the upstream and the frames, as a deployment pays for them.
         targets.append(
-            f"{name}: relay CPU per token at {count} learners {us(relay_share)} <= "
-            f"{us(TARGET_CPU_PER_TOKEN)}: {verdict(relay_share <= TARGET_CPU_PER_TOKEN)} "
-            f"(whole server without the simulator {us(without_sim)}: "
-            f"{verdict(without_sim <= TARGET_CPU_PER_TOKEN)})"
+            f"{name}: server CPU per token at {count} learners {us(without_sim)} <= "
+            f"{us(TARGET_CPU_PER_TOKEN)}: {verdict(without_sim <= TARGET_CPU_PER_TOKEN)} "
+            f"(of which the relay, beyond the upstream baseline: {us(relay_share)})"
         )
     if count == ERRORS_TARGET_LEARNERS:
         targets.append(
