@@ -75,7 +75,9 @@ class TextRelay:
         """Another tab watches from now on: its frame with the text so far (None: no text yet).
 
         Streamed text goes to the group from now on; the frame must reach that tab before
-        them, which the channel layer guarantees when it is sent before the next `add`.
+        them. The layer keeps one sender's messages in order, and the embedded layer's send
+        does not wait, so it does; on Redis a text frame sent while this one is on its way
+        can arrive first and be overwritten by it, until the final frame replaces the reply.
         """
         self.watched = True
         return self.catch_up_frame()
