@@ -175,6 +175,24 @@ def _spend(
     return Spent(*costs), ScopeSpend(*spends)
 
 
+# PostgreSQL advisory lock key of admission ("coach" in ASCII).
+ADMISSION_LOCK = 0x636F616368
+
+
+def serialise_admissions() -> None:
+    """Wait, within this transaction, until no other admission is in one.
+
+    Admission reads what the running turns have reserved, then adds its own reservation. On
+    SQLite the IMMEDIATE transaction already holds the database's write lock from its start.
+    On PostgreSQL, read committed, two workers could otherwise both read the spend before
+    either stored its reservation, and both pass a budget with room for one; a transaction
+    advisory lock makes them take turns (for the milliseconds an admission lasts).
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADMISSION_LOCK])
+
+
 class Claim(enum.Enum):
     FREE = "free"  # nobody held the conversation
     TAKEN_OVER = "taken over"  # the lease of a turn whose worker died had lapsed
@@ -305,11 +323,13 @@ def admit_turn(
 
     Returns the sentence for the learner when a rule refuses (`busy` when another turn holds
     the conversation), else the started turn with the spend and history it streams with. One
-    transaction: with SQLite's IMMEDIATE mode it holds the write lock from the first read, so
-    two tabs or workers cannot both pass the rate limit with the same count.
+    transaction, and one admission at a time (`serialise_admissions`): two tabs or workers
+    cannot both pass the rate limit with the same count, nor both fit under a budget that has
+    room for only one of their reservations.
     """
     since = day_start(now)
     with transaction.atomic():
+        serialise_admissions()
         recent = _recent_starts(user_id, now - window)
         spent, spend = _spend(conversation.pk, user_id, since, now)
         problem = rules(recent, spent)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.apps import apps as django_apps
+from django.db import connection, transaction
 from django.utils import timezone
 
 from labs import store
@@ -187,3 +189,40 @@ async def test_taking_over_a_lapsed_lease_ends_the_dead_workers_turn(learner):
     assert turn.finished is not None and turn.outcome == "degraded"
     assert await admit(await sync_to_async(make_conversation)(learner, "budget-lab"), seen)
     assert seen[-1].learner_today == Decimal("0")  # the new turn reserved nothing
+
+
+@pytest.mark.postgres
+def test_a_second_workers_admission_waits_for_the_first(learner, other_learner):
+    # Two workers admitting at once could both read the spend before either stored its
+    # reservation. The second waits until the first's transaction ends. (On SQLite the
+    # IMMEDIATE transaction is that lock; the test database there is in memory, where a
+    # second writer fails at once instead of waiting, so this runs on PostgreSQL only.)
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: make test-postgres")
+    conversation = make_conversation(other_learner)
+    request = store.TurnRequest("Hello?", None, "offline", "claude-x", "", lambda h: Decimal(0))
+    done = threading.Event()
+
+    def second_worker() -> None:
+        try:
+            store.admit_turn.func(  # the hop's body, on this thread's own connection
+                conversation,
+                other_learner.pk,
+                request,
+                now=timezone.now(),
+                window=WINDOW,
+                rules=lambda recent, spent: None,
+                busy="busy",
+            )
+            done.set()
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        store.serialise_admissions()  # the first worker, mid-admission
+        worker = threading.Thread(target=second_worker)
+        worker.start()
+        assert not done.wait(0.5)
+    worker.join(10)
+    assert done.is_set()
+    assert CoachTurn.objects.filter(conversation=conversation).count() == 1
