@@ -213,11 +213,32 @@ def _at(moment: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(moment)
 
 
+def _end_dead_turn(conversation_id: int) -> None:
+    """The turn whose lease lapsed (its worker died) never will end: its reply failed, its turn
+    ends degraded, and no longer holds its reservation in the budgets."""
+    Message.objects.filter(
+        conversation_id=conversation_id,
+        role=Message.Role.ASSISTANT,
+        status=Message.Status.STREAMING,
+    ).update(status=Message.Status.FAILED)
+    CoachTurn.objects.filter(conversation_id=conversation_id, finished__isnull=True).update(
+        finished=timezone.now(),
+        outcome=CoachTurn.Outcome.DEGRADED,
+        degraded_kind="network",  # the learner saw the reply interrupted
+    )
+
+
+class _Refused(Exception):
+    """A rule refused the turn: what admission wrote (the claim) is rolled back."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
 def _start(
     conversation: Conversation,
     user_id: int,
     request: TurnRequest,
-    claim: Claim,
     reserved_usd: Decimal,
 ) -> StartedTurn:
     """Save the learner's message (unless retrying it), a reply placeholder and the turn row."""
@@ -232,18 +253,6 @@ def _start(
             if len(title) > TITLE_CHARS:
                 title = title[: TITLE_CHARS - 1].rstrip() + "…"
             Conversation.objects.filter(pk=conversation.pk).update(title=title)
-    if claim is Claim.TAKEN_OVER:
-        # The dead worker's reply and turn are still marked as running: they never will end.
-        Message.objects.filter(
-            conversation=conversation,
-            role=Message.Role.ASSISTANT,
-            status=Message.Status.STREAMING,
-        ).update(status=Message.Status.FAILED)
-        CoachTurn.objects.filter(conversation=conversation, finished__isnull=True).update(
-            finished=timezone.now(),
-            outcome=CoachTurn.Outcome.DEGRADED,
-            degraded_kind="network",  # the learner saw the reply interrupted
-        )
     assistant = Message(
         conversation=conversation,
         role=Message.Role.ASSISTANT,
@@ -319,29 +328,36 @@ def admit_turn(
     rules: Rules,
     busy: str,
 ) -> Admission | str:
-    """Apply the rate and budget rules, claim the conversation and start the turn: one hop.
+    """Claim the conversation, apply the rate and budget rules, start the turn: one hop.
 
     Returns the sentence for the learner when a rule refuses (`busy` when another turn holds
     the conversation), else the started turn with the spend and history it streams with. One
-    transaction, and one admission at a time (`serialise_admissions`): two tabs or workers
-    cannot both pass the rate limit with the same count, nor both fit under a budget that has
-    room for only one of their reservations.
+    transaction, rolled back when a rule refuses, and one admission at a time
+    (`serialise_admissions`): two tabs or workers cannot both pass the rate limit with the
+    same count, nor both fit under a budget that has room for only one of their reservations.
+    A lease taken over from a dead worker ends that worker's turn before the spend is read, so
+    the learner's retry is not refused for what the dead turn had reserved.
     """
     since = day_start(now)
-    with transaction.atomic():
-        serialise_admissions()
-        recent = _recent_starts(user_id, now - window)
-        spent, spend = _spend(conversation.pk, user_id, since, now)
-        problem = rules(recent, spent)
-        if problem:
-            return problem
-        claim = _claim(conversation.pk, now)
-        if claim is None:
-            return busy
-        history = _history(conversation.pk)
-        if request.retry_of is None:
-            history.append((Message.Role.USER, request.text or ""))
-        started = _start(conversation, user_id, request, claim, request.worst_case(history))
+    try:
+        with transaction.atomic():
+            serialise_admissions()
+            claim = _claim(conversation.pk, now)
+            if claim is None:
+                return busy
+            if claim is Claim.TAKEN_OVER:
+                _end_dead_turn(conversation.pk)  # before the spend is read: its hold ends
+            recent = _recent_starts(user_id, now - window)
+            spent, spend = _spend(conversation.pk, user_id, since, now)
+            problem = rules(recent, spent)
+            if problem:
+                raise _Refused(problem)
+            history = _history(conversation.pk)
+            if request.retry_of is None:
+                history.append((Message.Role.USER, request.text or ""))
+            started = _start(conversation, user_id, request, request.worst_case(history))
+    except _Refused as refused:
+        return refused.message
     return Admission(started, spend, history)
 
 

@@ -75,6 +75,29 @@ async def test_each_scope_counts_its_own_turns(learner, other_learner):
     assert await CoachTurn.objects.filter(conversation=conversation).acount() == 3
 
 
+async def test_a_refused_turn_leaves_the_conversation_free_and_nothing_saved(learner):
+    conversation = await sync_to_async(make_conversation)(learner)
+
+    def refuse(recent, spent) -> str:
+        return "too fast"
+
+    request = store.TurnRequest("Hi", None, "offline", "claude-x", "", lambda h: Decimal(0))
+    refusal = await store.admit_turn(
+        conversation,
+        learner.pk,
+        request,
+        now=timezone.now(),
+        window=WINDOW,
+        rules=refuse,
+        busy="busy",
+    )
+    assert refusal == "too fast"
+    await conversation.arefresh_from_db()
+    assert conversation.busy_until is None  # the claim was rolled back with the rest
+    assert await Message.objects.filter(conversation=conversation).acount() == 0
+    assert isinstance(await admit(conversation, []), store.Admission)
+
+
 async def test_a_held_conversation_is_refused_and_nothing_is_saved(learner):
     conversation = await sync_to_async(make_conversation)(learner)
     await Conversation.objects.filter(pk=conversation.pk).aupdate(
@@ -184,7 +207,8 @@ async def test_taking_over_a_lapsed_lease_ends_the_dead_workers_turn(learner):
     )
     seen: list[Spent] = []
     assert isinstance(await admit(conversation, seen), store.Admission)
-    assert seen[-1].conversation == Decimal("0.5")  # still held when the new turn asked
+    # Ended before the rules read the spend: the retry is not refused for its reservation.
+    assert seen[-1] == Spent(Decimal("0"), Decimal("0"), Decimal("0"))
     turn = await CoachTurn.objects.aget(pk=dead.started.turn.pk)
     assert turn.finished is not None and turn.outcome == "degraded"
     assert await admit(await sync_to_async(make_conversation)(learner, "budget-lab"), seen)
