@@ -23,11 +23,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def admit(
-    conversation: Conversation, seen: list[Spent], reserve: str = "0"
+    conversation: Conversation, seen: list[Spent], reserve: str = "0", refuse: str | None = None
 ) -> store.Admission | str:
     def rules(recent, spent: Spent) -> str | None:
         seen.append(spent)
-        return None
+        return refuse
 
     request = store.TurnRequest(
         "How do I back off?",
@@ -77,21 +77,7 @@ async def test_each_scope_counts_its_own_turns(learner, other_learner):
 
 async def test_a_refused_turn_leaves_the_conversation_free_and_nothing_saved(learner):
     conversation = await sync_to_async(make_conversation)(learner)
-
-    def refuse(recent, spent) -> str:
-        return "too fast"
-
-    request = store.TurnRequest("Hi", None, "offline", "claude-x", "", lambda h: Decimal(0))
-    refusal = await store.admit_turn(
-        conversation,
-        learner.pk,
-        request,
-        now=timezone.now(),
-        window=WINDOW,
-        rules=refuse,
-        busy="busy",
-    )
-    assert refusal == "too fast"
+    assert await admit(conversation, [], refuse="too fast") == "too fast"
     await conversation.arefresh_from_db()
     assert conversation.busy_until is None  # the claim was rolled back with the rest
     assert await Message.objects.filter(conversation=conversation).acount() == 0
