@@ -153,8 +153,13 @@ def test_it_runs_on_uvloop_as_uvicorn_serves_the_site():
             texts = [(await http.get(server.url)).text for _ in range(2)]
         return "".join(texts), server.connections
 
+    async def paced() -> bytes:  # reading paused and resumed on the shared ticks
+        async with Server(trickle(20, 0.005)) as server, client() as http:
+            return b"".join(await pieces(http, server.url, 0.02))
+
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         assert runner.run(exchange()) == ("okok", 1)
+        assert runner.run(paced()) == b"".join(b"data: %d\n\n" % n for n in range(20))
 
 
 async def test_connections_are_kept_alive_and_reused():
