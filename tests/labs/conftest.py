@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -99,6 +101,20 @@ async def communicator(
     return WebsocketCommunicator(
         application, f"/ws/labs/conversations/{conversation_id}/", headers=headers
     )
+
+
+@contextlib.asynccontextmanager
+async def connected(
+    user=None, conversation_id: int = 0, **options: Any
+) -> AsyncIterator[WebsocketCommunicator]:
+    """A lab socket, its connection accepted, disconnected however the test ends."""
+    comm = await communicator(user, conversation_id, **options)
+    accepted, _ = await comm.connect()
+    assert accepted
+    try:
+        yield comm
+    finally:
+        await comm.disconnect()
 
 
 async def receive(comm: WebsocketCommunicator, timeout: float = 5) -> dict[str, Any]:

@@ -12,7 +12,13 @@ from django.utils.html import escape
 from course.registry import get_modules
 from labs.backend import OFFLINE_LABEL, choose_backend, offline_simulator
 from labs.models import CoachTurn, Conversation, Message
-from tests.labs.conftest import communicator, make_conversation, receive, send, until_idle
+from tests.labs.conftest import (
+    connected,
+    make_conversation,
+    receive,
+    send,
+    until_idle,
+)
 
 
 def test_the_backend_is_chosen_from_settings_at_call_time(settings):
@@ -31,14 +37,10 @@ async def test_coach_output_is_escaped_while_streaming_and_sanitised_when_done(
     evil = "<script>alert(1)</script> **safe** <img src=x onerror=alert(2)>"
     monkeypatch.setattr(offline_simulator(), "responder", lambda request: evil)
     conversation = await database_sync_to_async(make_conversation)(learner)
-    comm = await communicator(learner, conversation.pk)
-    assert (await comm.connect())[0]
-    try:
+    async with connected(learner, conversation.pk) as comm:
         await send(comm, message="Say something nasty")
         await receive(comm)
         frames = await until_idle(comm)
-    finally:
-        await comm.disconnect()
     streamed = "".join(f["content"] for f in frames if f["swap"].startswith("beforeend"))
     assert "<" not in streamed and html.unescape(streamed) == evil
     final = frames[-1]["content"]
@@ -78,15 +80,11 @@ async def test_the_coach_prefix_is_cached_across_turns_of_a_real_lab(
     conversation = await Conversation.objects.acreate(
         user=learner, module=module.slug, lab=lab.slug
     )
-    comm = await communicator(learner, conversation.pk)
-    assert (await comm.connect())[0]
-    try:
+    async with connected(learner, conversation.pk) as comm:
         for question in ("How should I handle a 429?", "And what about jitter?"):
             await send(comm, message=question)
             await receive(comm)
             assert "Reply complete" in (await until_idle(comm))[-1]["content"]
-    finally:
-        await comm.disconnect()
     turns = [t async for t in CoachTurn.objects.filter(conversation=conversation)]
     assert turns[0].cache_write_tokens + turns[0].cache_read_tokens > 1024
     assert turns[1].cache_read_tokens > 1024
@@ -117,14 +115,10 @@ async def test_a_real_api_turn_streams_over_loopback_in_paced_frames(
         settings.COACH_GOVERNOR = "off"
         settings.COACH_FAULTS = ""
         conversation = await database_sync_to_async(make_conversation)(learner)
-        comm = await communicator(learner, conversation.pk)
-        assert (await comm.connect())[0]
-        try:
+        async with connected(learner, conversation.pk) as comm:
             await send(comm, message="How long should I wait after a 429?")
             await receive(comm)
             frames = await until_idle(comm)
-        finally:
-            await comm.disconnect()
     turn = await CoachTurn.objects.aget(conversation=conversation)
     reply = await Message.objects.filter(conversation=conversation, role="assistant").alast()
     assert turn.backend == "api" and turn.outcome == "completed" and reply is not None

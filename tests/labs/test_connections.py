@@ -10,7 +10,14 @@ from channels.db import database_sync_to_async
 
 from labs.backend import offline_simulator
 from labs.models import CoachTurn, Conversation, Message
-from tests.labs.conftest import communicator, make_conversation, receive, send, until_idle
+from tests.labs.conftest import (
+    communicator,
+    connected,
+    make_conversation,
+    receive,
+    send,
+    until_idle,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -110,14 +117,10 @@ async def test_a_tab_alone_puts_no_streamed_text_on_the_channel_layer(
 
     monkeypatch.setattr(SweptInMemoryChannelLayer, "group_send", counting)
     conversation = await database_sync_to_async(make_conversation)(learner)
-    comm = await communicator(learner, conversation.pk)
-    assert (await comm.connect())[0]
-    try:
+    async with connected(learner, conversation.pk) as comm:
         group_sent.clear()  # the catch-up question a tab asks when it opens
         await send(comm, message="How should I back off?")
         sent = await until_idle(comm)
-    finally:
-        await comm.disconnect()
     assert len([f for f in sent if f["swap"].startswith("beforeend")]) >= 3
     assert group_sent == ["chat.turn", "chat.frame"]
 
@@ -137,17 +140,13 @@ async def test_a_learners_message_makes_no_extra_hop_to_the_database_thread(
 
     monkeypatch.setattr(channels.consumer, "aclose_old_connections", counted)
     conversation = await database_sync_to_async(make_conversation)(learner)
-    comm = await communicator(learner, conversation.pk)
-    assert (await comm.connect())[0]
-    try:
+    async with connected(learner, conversation.pk) as comm:
         extra_hops = 0  # connecting makes one, as Channels does
         await send(comm, message="How should I back off?")
         sent = await until_idle(comm)
         await comm.send_to(text_data="not json")
         assert "not JSON" in (await receive(comm))["content"]
         assert extra_hops == 0
-    finally:
-        await comm.disconnect()
     assert "Reply complete" in sent[-1]["content"]
 
 
@@ -205,9 +204,7 @@ async def test_the_consumer_survives_a_turn_that_breaks(learner, fast_coach, mon
     # Breaks inside the turn task, after the turn was admitted and announced.
     monkeypatch.setattr(turns, "client_for", broken)
     conversation = await database_sync_to_async(make_conversation)(learner)
-    comm = await communicator(learner, conversation.pk)
-    assert (await comm.connect())[0]
-    try:
+    async with connected(learner, conversation.pk) as comm:
         await send(comm, message="Hello?")
         await receive(comm)
         final = (await until_idle(comm))[-1]
@@ -215,8 +212,6 @@ async def test_the_consumer_survives_a_turn_that_breaks(learner, fast_coach, mon
         await asyncio.sleep(0)
         await comm.send_to(text_data="still there?")
         assert "not JSON" in (await receive(comm))["content"]
-    finally:
-        await comm.disconnect()
     assert (await Conversation.objects.aget(pk=conversation.pk)).busy_until is None
 
 
@@ -240,17 +235,13 @@ async def test_a_tab_whose_socket_closed_mid_reply_cancels_the_turn_not_fails_it
 
     monkeypatch.setattr(LabChatConsumer, "send", closed_after_two_frames)
     conversation = await database_sync_to_async(make_conversation)(learner)
-    comm = await communicator(learner, conversation.pk)
-    assert (await comm.connect())[0]
-    try:
+    async with connected(learner, conversation.pk) as comm:
         await send(comm, message="How does jitter help after a 429?")
         for _ in range(100):
             turn = await CoachTurn.objects.filter(conversation=conversation).afirst()
             if turn is not None and turn.finished is not None:
                 break
             await asyncio.sleep(0.05)
-    finally:
-        await comm.disconnect()
 
     assert turn is not None and turn.outcome == "cancelled"
     assert simulator.stats.cancelled == cancelled_before + 1

@@ -9,21 +9,23 @@ from labs import backend
 from labs.models import CoachTurn, Message
 from resilient import Policy, RetryPolicy, Timeouts
 from resilient.events import DEGRADED_MESSAGES
-from tests.labs.conftest import communicator, make_conversation, receive, send, until_idle
+from tests.labs.conftest import (
+    connected,
+    make_conversation,
+    receive,
+    send,
+    until_idle,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def run_turn(user, **values):
     conversation = await database_sync_to_async(make_conversation)(user)
-    comm = await communicator(user, conversation.pk)
-    assert (await comm.connect())[0]
-    try:
+    async with connected(user, conversation.pk) as comm:
         await send(comm, message="How long should I wait after a 429 with retry-after?", **values)
         frames = [await receive(comm)]
         frames += await until_idle(comm)
-    finally:
-        await comm.disconnect()
     turn = await CoachTurn.objects.select_related("assistant_message").aget(
         conversation=conversation
     )
@@ -127,9 +129,7 @@ async def test_a_stalled_stream_times_out_gracefully(learner, fast_coach, settin
 async def test_try_again_answers_the_kept_message(learner, fast_coach, settings):
     settings.COACH_FAULTS = "529*6"
     conversation = await database_sync_to_async(make_conversation)(learner)
-    comm = await communicator(learner, conversation.pk)
-    assert (await comm.connect())[0]
-    try:
+    async with connected(learner, conversation.pk) as comm:
         await send(comm, message="What does retry-after mean?")
         await until_idle(comm)
         settings.COACH_FAULTS = ""
@@ -137,8 +137,6 @@ async def test_try_again_answers_the_kept_message(learner, fast_coach, settings)
         opened = await receive(comm)
         assert opened["accepted"] and "What does retry-after mean?" not in opened["content"]
         frames = await until_idle(comm)
-    finally:
-        await comm.disconnect()
     assert "Reply complete" in frames[-1]["content"]
     users = await Message.objects.filter(conversation=conversation, role="user").acount()
     assert users == 1

@@ -14,6 +14,7 @@ from tests.labs.conftest import (
     LAB,
     MODULE,
     communicator,
+    connected,
     make_conversation,
     past_turn,
     receive,
@@ -45,9 +46,7 @@ BAD_FRAMES = [
 
 async def test_each_bad_frame_gets_a_clear_message_and_the_chat_still_works(learner, fast_coach):
     conversation = await database_sync_to_async(make_conversation)(learner)
-    comm = await communicator(learner, conversation.pk)
-    assert (await comm.connect())[0]
-    try:
+    async with connected(learner, conversation.pk) as comm:
         for raw, expected in BAD_FRAMES:
             await comm.send_to(text_data=raw)
             assert expected in await refused(comm), raw
@@ -58,8 +57,6 @@ async def test_each_bad_frame_gets_a_clear_message_and_the_chat_still_works(lear
         await send(comm, message="After all that, how do I back off?")
         assert (await receive(comm))["accepted"] is True
         assert "Reply complete" in (await until_idle(comm))[-1]["content"]
-    finally:
-        await comm.disconnect()
 
 
 async def test_too_many_messages_a_minute_are_refused(learner, fast_coach, settings):
@@ -71,15 +68,11 @@ async def test_too_many_messages_a_minute_are_refused(learner, fast_coach, setti
         other, "0", started=timezone.now() - timedelta(minutes=2)
     )
     conversation = await database_sync_to_async(make_conversation)(learner)
-    comm = await communicator(learner, conversation.pk)
-    assert (await comm.connect())[0]
-    try:
+    async with connected(learner, conversation.pk) as comm:
         await send(comm, message="first")
         await until_idle(comm)
         await send(comm, message="second")
         assert "2 messages a minute" in await refused(comm)
-    finally:
-        await comm.disconnect()
     assert await Message.objects.filter(conversation=conversation, role="user").acount() == 1
 
 
@@ -105,13 +98,9 @@ async def test_a_spent_budget_is_refused_with_its_reason(
         "global": await database_sync_to_async(make_conversation)(other_learner),
     }[scope]
     await database_sync_to_async(past_turn)(spender, "0.30")
-    comm = await communicator(learner, conversation.pk)
-    assert (await comm.connect())[0]
-    try:
+    async with connected(learner, conversation.pk) as comm:
         await send(comm, message="One more question please")
         assert expected.replace("'", "&#x27;") in await refused(comm)
-    finally:
-        await comm.disconnect()
 
 
 async def test_a_budget_the_next_call_could_break_degrades_before_calling(
@@ -121,14 +110,10 @@ async def test_a_budget_the_next_call_could_break_degrades_before_calling(
     settings.BUDGET_CONVERSATION_USD = 0.02
     conversation = await database_sync_to_async(make_conversation)(learner)
     await database_sync_to_async(past_turn)(conversation, "0.015")
-    comm = await communicator(learner, conversation.pk)
-    assert (await comm.connect())[0]
-    try:
+    async with connected(learner, conversation.pk) as comm:
         await send(comm, message="And what about jitter?")
         await receive(comm)
         final = (await until_idle(comm))[-1]
-    finally:
-        await comm.disconnect()
     assert "token budget" in final["content"]
     turn = await CoachTurn.objects.filter(conversation=conversation).alatest("started")
     assert turn.degraded_kind == "budget_exhausted" and turn.attempts == 0
@@ -140,13 +125,9 @@ async def test_a_second_message_while_the_coach_is_busy_is_refused(learner, fast
     await Conversation.objects.filter(pk=conversation.pk).aupdate(
         busy_until=timezone.now() + timedelta(minutes=1)
     )
-    comm = await communicator(learner, conversation.pk)
-    assert (await comm.connect())[0]
-    try:
+    async with connected(learner, conversation.pk) as comm:
         await send(comm, message="Are you there?")
         assert "still answering" in await refused(comm)
-    finally:
-        await comm.disconnect()
     assert await Message.objects.filter(conversation=conversation).acount() == 0
 
 
