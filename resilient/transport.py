@@ -146,7 +146,11 @@ class _Connection(asyncio.Protocol):
 
     def _expect_by(self, loop: asyncio.AbstractEventLoop, deadline: float) -> None:
         self._deadline = deadline
-        if self._deadline_timer is None:
+        timer = self._deadline_timer
+        if timer is not None and timer.when() > deadline:  # a shorter timeout than the last
+            timer.cancel()
+            timer = None
+        if timer is None:
             self._deadline_timer = loop.call_at(deadline, self._check_deadline, loop)
 
     def _check_deadline(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -481,6 +485,7 @@ class _Body(httpx2.AsyncByteStream):
         connection, self._connection = self._connection, None  # type: ignore[assignment]
         if connection is None:
             return
+        self._control.body = None  # the control outlives the body in the response
         if self._finished and self._reusable:
             self._release(connection)
         elif self._control.drain and self._reusable:

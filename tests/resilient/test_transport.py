@@ -217,6 +217,28 @@ async def test_a_silent_server_is_a_read_timeout():
     assert isinstance(classify(caught.value), TimedOut)
 
 
+async def test_a_reused_connection_keeps_to_a_shorter_read_timeout():
+    # The same kept-alive connection served a request with a long read timeout first.
+    answered = False
+
+    async def once_then_silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal answered
+        if not answered:
+            answered = True
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+            await writer.drain()
+        else:
+            await asyncio.sleep(1)
+
+    async with Server(once_then_silent) as server, client() as http:
+        assert (await http.get(server.url, timeout=30)).text == "ok"
+        begun = asyncio.get_running_loop().time()
+        with pytest.raises(httpx2.ReadTimeout):
+            await http.get(server.url, timeout=0.1)
+        assert asyncio.get_running_loop().time() - begun < 0.5
+    assert server.connections == 1
+
+
 async def test_the_read_timeout_is_per_read_not_for_the_whole_body():
     # 30 events 20 ms apart (0.6 s in all) under a 0.1 s read timeout: never silent that long.
     async with Server(trickle(30, 0.02)) as server, client() as http:
