@@ -6,16 +6,43 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint instructor vendor bench clean browser vendor-axe run-scaled \
+.PHONY: run test install lock upgrade test-latest lint instructor vendor bench clean browser vendor-axe run-scaled \
 	test-unit test-e2e test-scaled test-postgres
 
-$(STAMP): pyproject.toml
+LOCK := requirements.lock
+# Resolving for Linux x86_64 on Python 3.11, the platform the project is run and tested on.
+LOCK_FLAGS := --extra dev --generate-hashes --python-version 3.11 \
+	--python-platform x86_64-manylinux_2_28 --quiet
+
+# The venv holds exactly the lock: pip installs it (hash-checked, nothing resolved, so a fresh
+# machine needs only python3), then the locked uv removes whatever the lock no longer names.
+$(STAMP): $(LOCK)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet ".[dev]"
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(LOCK)
+	$(VENV)/bin/uv pip sync --quiet --python $(PY) --require-hashes $(LOCK)
+	$(PY) -m pip check --quiet
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# Re-resolve pyproject.toml's ranges, keeping every locked version that still fits (after
+# adding or changing a dependency).
+lock: $(STAMP)
+	$(VENV)/bin/uv pip compile pyproject.toml $(LOCK_FLAGS) -o $(LOCK)
+
+# Move every dependency to the newest version its range allows. A deliberate commit: run
+# `make test` (every suite) before committing the new lock.
+upgrade: $(STAMP)
+	$(VENV)/bin/uv pip compile pyproject.toml $(LOCK_FLAGS) --upgrade -o $(LOCK)
+	@echo "requirements.lock rewritten: review the diff, run 'make test', then commit it alone."
+
+# The unit suite in a throwaway venv with the newest allowed versions, to see drift early.
+test-latest: $(STAMP)
+	rm -rf .venv-latest
+	$(VENV)/bin/uv venv --quiet --python $(PY) .venv-latest
+	$(VENV)/bin/uv pip compile pyproject.toml $(LOCK_FLAGS) --upgrade -o .venv-latest/latest.lock
+	$(VENV)/bin/uv pip sync --quiet --python .venv-latest/bin/python .venv-latest/latest.lock
+	.venv-latest/bin/python -m pytest -q -m "not e2e and not scaled and not postgres"
 
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
@@ -89,4 +116,4 @@ vendor:
 	cp /tmp/htmx-vendor/package/dist/htmx.min.js /tmp/htmx-vendor/package/dist/ext/hx-ws.min.js /tmp/htmx-vendor/package/LICENSE static/vendor/htmx/
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache artifacts node_modules
+	rm -rf $(VENV) .venv-latest staticfiles .pytest_cache .ruff_cache .mypy_cache artifacts node_modules
