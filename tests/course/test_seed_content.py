@@ -12,7 +12,7 @@ from tests.conftest import require_seed
 
 SEED_FILE = "module-8-production-patterns.txt"
 
-# Where the seed names the API wrongly, the content follows the real API (anthropic 2.12).
+# Where the seed names the API wrongly, the content follows the real API (the locked SDK).
 # Each correction is listed here so a reviewer sees exactly what differs from the seed.
 CORRECTED_PROMPTS = {
     # There is no AsyncAnthropic.gather(); concurrency comes from asyncio.gather().
