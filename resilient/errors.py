@@ -2,8 +2,9 @@
 
 Failures arrive differently depending on *when* they happen: a status error (SDK) before
 the 200, an SSE `event: error` in the body (`stream_error`; the SDK's own stream raises an
-`APIStatusError` with `status_code == 200` for it), a raw
-`httpx2.RemoteProtocolError` for a dropped body, a raw `httpx2.ReadTimeout` for a stall, and
+`APIStatusError` with `status_code == 200` for it), a connection error for a dropped body,
+a timeout for a stall (the SDK's `APIConnectionError` / `APITimeoutError` in the locked
+release; older releases let the HTTP library's own errors escape, so both are mapped), and
 nothing at all for a clean end of body before `message_stop`. `classify` maps every one of
 them to a `ResilientError` carrying the degradation kind and whether a retry can help; the
 client translates at the boundary with `raise classify(exc) from exc`.

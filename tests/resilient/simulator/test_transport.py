@@ -8,7 +8,9 @@ import anthropic
 import httpx2
 import pytest
 
+from resilient.errors import TimedOut
 from resilient.simulator import Simulator, SimulatorConfig
+from resilient.simulator.engine import DEFAULT_LIMITS
 from tests.resilient.simulator.sdk_faults import (
     HTTP_FAULT_IDS,
     HTTP_FAULTS,
@@ -19,6 +21,7 @@ from tests.resilient.simulator.sdk_faults import (
     STREAM_FAULTS,
     check_http_fault,
     check_pings_before_first_token,
+    failure_of,
     reply,
 )
 
@@ -109,10 +112,13 @@ async def test_raw_responses_carry_request_id_and_ratelimit_headers():
     assert message.content[0].text == REPLY
 
 
-async def test_no_ratelimit_headers_without_limits():
+async def test_unconfigured_limits_are_the_default_tier_and_still_reported():
     _sim, client = make()
     raw = await client.messages.with_raw_response.create(model=MODEL, max_tokens=10, messages=USER)
-    assert not [name for name in raw.headers if name.startswith("anthropic-ratelimit-")]
+    headers = raw.headers
+    assert int(headers["anthropic-ratelimit-requests-limit"]) == DEFAULT_LIMITS.rpm
+    assert int(headers["anthropic-ratelimit-input-tokens-limit"]) == DEFAULT_LIMITS.itpm
+    assert int(headers["anthropic-ratelimit-output-tokens-limit"]) == DEFAULT_LIMITS.otpm
 
 
 async def test_a_cached_prefix_is_written_once_then_read():
@@ -215,11 +221,12 @@ async def test_closing_a_stream_early_cancels_the_producer():
 
 async def test_a_stalled_stream_ends_when_the_client_gives_up():
     sim, client = make(SimulatorConfig(faults="stall"))
-    with pytest.raises(httpx2.ReadTimeout):
+    with pytest.raises(Exception) as info:
         async with client.with_options(timeout=0.05).messages.stream(
             model=MODEL, max_tokens=100, messages=USER
         ) as stream:
             await stream.get_final_message()
+    assert type(failure_of(info.value)) is TimedOut
     assert (sim.stats.cancelled, sim.stats.in_flight) == (1, 0)
 
 
