@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import uvicorn
 
-from resilient.simulator.engine import Simulator, SimulatorConfig
+from resilient.simulator.engine import DEFAULT_LIMITS, Simulator, SimulatorConfig
 from resilient.simulator.plan import PlanError, parse_plan
 
 
@@ -20,9 +20,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--faults", default="", help="fault plan, e.g. '429:retry_after=2,drop@20'")
-    parser.add_argument("--rpm", type=int, help="requests per minute (default: unlimited)")
-    parser.add_argument("--itpm", type=int, help="input tokens per minute")
-    parser.add_argument("--otpm", type=int, help="output tokens per minute")
+    parser.add_argument(
+        "--rpm", type=int, help=f"requests per minute (default: {DEFAULT_LIMITS.rpm:,})"
+    )
+    parser.add_argument(
+        "--itpm", type=int, help=f"input tokens per minute (default: {DEFAULT_LIMITS.itpm:,})"
+    )
+    parser.add_argument(
+        "--otpm", type=int, help=f"output tokens per minute (default: {DEFAULT_LIMITS.otpm:,})"
+    )
     parser.add_argument("--ttft", type=float, default=0.0, help="seconds to the first token")
     parser.add_argument("--tokens-per-second", type=float, help="stream pace (default: no delay)")
     parser.add_argument("--ping-interval", type=float, default=SimulatorConfig.ping_interval)

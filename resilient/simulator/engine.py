@@ -53,9 +53,22 @@ MAX_FAULT_KEYS = 10_000
 ASGIApp = Callable[[Any, Any, Any], Any]
 
 
+@dataclass(frozen=True)
+class TierLimits:
+    rpm: int
+    itpm: int
+    otpm: int
+
+
+# The real API always limits an organisation, and says so on every response. When no limits
+# are configured the simulator applies the Messages API's published usage tier 4 limits for
+# Sonnet-class models, so clients always see `anthropic-ratelimit-*` headers.
+DEFAULT_LIMITS = TierLimits(rpm=4_000, itpm=2_000_000, otpm=400_000)
+
+
 @dataclass
 class SimulatorConfig:
-    rpm: int | None = None  # None = unlimited
+    rpm: int | None = None  # None = DEFAULT_LIMITS' value
     itpm: int | None = None
     otpm: int | None = None
     ttft: float = 0.0  # seconds before the first content token
@@ -113,7 +126,10 @@ class Simulator:
         self.responder: Responder = responder or echo_responder
         self.stats = SimulatorStats()
         self._limiter = RateLimiter(
-            rpm=self.config.rpm, itpm=self.config.itpm, otpm=self.config.otpm, clock=clock
+            rpm=self.config.rpm or DEFAULT_LIMITS.rpm,
+            itpm=self.config.itpm or DEFAULT_LIMITS.itpm,
+            otpm=self.config.otpm or DEFAULT_LIMITS.otpm,
+            clock=clock,
         )
         self._cache = PromptCache(min_tokens=self.config.cache_min_tokens, clock=clock)
         self._rng = random.Random(self.config.seed)
