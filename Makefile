@@ -69,6 +69,7 @@ lint: $(STAMP)
 # and the unit suite again on PostgreSQL. A missing service skips its suite with the reason;
 # with CI=true that skip is a failure.
 test: $(STAMP) browser
+	$(PY) .ci/lock_check.py
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy config course quizzes labs ops resilient bench
