@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from course.rendering import render_inline, render_markdown, sanitise
+from course.rendering import pygments_css, render_inline, render_markdown, sanitise
+from tests.conftest import REPO
 
 
 def test_it_highlights_python_code_blocks():
@@ -60,3 +61,26 @@ def test_inline_markdown_keeps_code_spans_and_escapes_html():
     assert render_inline("Use `retry-after` <b>now</b>") == (
         "Use <code>retry-after</code> &lt;b&gt;now&lt;/b&gt;"
     )
+
+
+def test_it_puts_a_table_in_a_focusable_box_that_scrolls_on_a_narrow_screen():
+    html = render_markdown("| a | b |\n|---|---|\n| 1 | 2 |\n").html
+    box = '<div class="table-scroll" role="region" aria-label="Table" tabindex="0">'
+    assert html.startswith(box)
+    assert html.rstrip().endswith("</table>\n</div>")
+
+
+def test_the_shipped_code_colours_are_the_generated_ones():
+    shipped = (REPO / "static" / "css" / "pygments.css").read_text(encoding="utf-8")
+    assert shipped == pygments_css(), (
+        "static/css/pygments.css is stale: regenerate it with "
+        "`python -c 'from course.rendering import pygments_css as c; print(c(), end=\"\")' "
+        "> static/css/pygments.css`"
+    )
+
+
+def test_code_has_dark_colours_for_a_chosen_and_for_a_system_dark_theme():
+    css = pygments_css()
+    assert ':root[data-theme="dark"] .highlight .k {' in css
+    system = css[css.index("@media (prefers-color-scheme: dark)") :]
+    assert ':root:not([data-theme="light"]) .highlight .k {' in system
