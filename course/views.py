@@ -15,7 +15,7 @@ from course.access import get_module_or_404
 from course.content import Lesson, Module
 from course.links import resolver_for
 from course.models import LessonRead
-from course.progress import module_path, read_lessons
+from course.progress import course_map, read_lessons
 from course.registry import get_modules
 from course.rendering import LRU, render_markdown
 
@@ -31,7 +31,7 @@ _articles: LRU[str] = LRU(128)
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    modules = [(module, module_path(module, request.user)) for module in get_modules()]
+    modules = [(module, course_map(module, request.user)) for module in get_modules()]
     return render(request, "course/home.html", {"modules": modules})
 
 

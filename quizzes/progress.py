@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count
 
 from course.content import Module
+from course.progress import StepState
 from quizzes.models import TEST_SLUG, Attempt
 
 
@@ -40,19 +42,38 @@ def summaries(user: AbstractBaseUser, module: Module) -> dict[str, QuizSummary]:
     return {slug: summarise(items) for slug, items in finished_attempts(user, module).items()}
 
 
-def path_statuses(user: AbstractBaseUser, module: Module) -> dict[str, str]:
-    """Status lines for the module path; a step gets one only once it is done.
+def _open_answer_counts(user: AbstractBaseUser, module: Module) -> dict[str, int]:
+    """Answers given so far in each open (unfinished) attempt, by quiz slug."""
+    rows = Attempt.objects.filter(
+        user_id=user.pk, module=module.slug, finished_at__isnull=True
+    ).annotate(answered=Count("answers"))
+    return {row.quiz: row.answered for row in rows if row.answered}
 
-    The path marks every step that has a status as done, so a test taken but not yet passed
-    gets none here (My progress lists those attempts).
+
+def path_statuses(user: AbstractBaseUser, module: Module) -> dict[str, StepState]:
+    """The state of each quiz and of the test on the course map.
+
+    A lesson quiz is done once finished; the module test once passed. A quiz or test begun but
+    not finished, and a test taken but not yet passed, are shown as in progress.
     """
-    statuses: dict[str, str] = {}
-    for slug, finished in finished_attempts(user, module).items():
-        best = summarise(finished).best
+    states: dict[str, StepState] = {}
+    finished = finished_attempts(user, module)
+    for slug, answered in _open_answer_counts(user, module).items():
+        quiz = module.test if slug == TEST_SLUG else module.quizzes.get(slug)
+        if quiz is not None:
+            total = len(quiz.questions)
+            key = "test:" if slug == TEST_SLUG else f"quiz:{slug}"
+            states[key] = StepState(f"In progress · {answered} of {total} answered", done=False)
+    for slug, attempts in finished.items():
+        best = summarise(attempts).best
         assert best is not None
         if slug == TEST_SLUG:
-            if any(attempt.passed for attempt in finished):
-                statuses["test:"] = f"Passed · best {best.score}/{best.total}"
+            if any(attempt.passed for attempt in attempts):
+                states["test:"] = StepState(f"Passed · best {best.score}/{best.total}")
+            elif "test:" not in states:
+                states["test:"] = StepState(
+                    f"Not passed yet · best {best.score}/{best.total}", done=False
+                )
         elif slug in module.quizzes:
-            statuses[f"quiz:{slug}"] = f"Best {best.score}/{best.total}"
-    return statuses
+            states[f"quiz:{slug}"] = StepState(f"Best {best.score}/{best.total}")
+    return states

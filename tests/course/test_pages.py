@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 
 from django.urls import reverse
@@ -10,22 +11,39 @@ from course.models import LessonRead
 LESSON = reverse("lesson", args=["sample", "first"])
 
 
-def test_home_shows_the_module_path_in_order(anon_client, sample_content):
+def test_home_is_a_map_of_lessons_each_with_its_quiz_and_lab(anon_client, sample_content):
     response = anon_client.get("/")
     assert response.status_code == 200
     html = response.content.decode()
-    order = [
-        html.index(label)
-        for label in (
-            '"step-label">L1',
-            '"step-label">Quiz',
-            '"step-label">Lab',
-            '"step-label">L2',
-            '"step-label">Module Test',
-        )
-    ]
-    assert order == sorted(order)
+    blocks = html.split('<li class="map-block')[1:]
+    assert len(blocks) == 3  # two lessons and the module test
+    assert "Lesson 1" in blocks[0] and "Lab 1" in blocks[0] and "Lesson 2" not in blocks[0]
+    assert "Lesson 2" in blocks[1] and "Lab 1" not in blocks[1]
+    assert "Module test" in blocks[2]
     assert "Module 1 · Sample Module" in html
+
+
+def test_an_anonymous_visitor_is_offered_the_first_lesson_and_no_progress(
+    anon_client, sample_content
+):
+    html = anon_client.get("/").content.decode()
+    assert "<progress" not in html
+    first = reverse("lesson", args=["sample", "first"])
+    assert f'<a class="button continue" href="{first}">Start' in html
+
+
+def test_home_shows_overall_progress_and_continues_after_the_furthest_step(
+    learner_client, learner, sample_content
+):
+    LessonRead.objects.create(user=learner, module="sample", lesson="first")
+    html = learner_client.get("/").content.decode()
+    assert "<strong>1 of " in html and '<progress max="' in html and 'value="1"' in html
+    assert "✓</span> Read" in html
+    assert "○</span> Not read yet" in html
+    # Lesson 1 is read, so the next step is the one after it on the path.
+    after = re.search(r'<a class="button continue" href="([^"]+)">Continue', html)
+    assert after, "no Continue button"
+    assert after.group(1) != reverse("lesson", args=["sample", "first"])
 
 
 def test_lessons_are_readable_anonymously_with_code_glossary_and_pager(anon_client, sample_content):

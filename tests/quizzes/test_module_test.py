@@ -234,3 +234,17 @@ def test_the_path_shows_a_passed_test(learner_client, module):
     attempt = start(learner_client)
     learner_client.post(SUBMIT, form(attempt, with_score(module, 14)))
     assert "Passed · best 14/15" in learner_client.get("/").content.decode()
+
+
+def test_the_map_shows_a_test_taken_but_not_passed_as_in_progress(learner_client, module):
+    attempt = start(learner_client)
+    learner_client.post(SUBMIT, form(attempt, with_score(module, 5)))
+    html = learner_client.get("/").content.decode()
+    assert "◐</span> Not passed yet · best 5/15" in html
+
+
+def test_the_map_counts_the_answers_of_a_test_in_progress(learner_client, module):
+    attempt = start(learner_client)
+    first_two = dict(list(key(module).items())[:2])
+    learner_client.post(SAVE, form(attempt, first_two))
+    assert "In progress · 2 of 15 answered" in learner_client.get("/").content.decode()

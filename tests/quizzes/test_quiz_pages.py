@@ -196,7 +196,13 @@ def test_the_quiz_status_appears_on_the_module_path(learner_client, quiz_content
     for question, option in RIGHT.items():
         answer(learner_client, question, option)
     html = learner_client.get("/").content.decode()
-    assert "Best 3/3" in html
+    assert "✓</span> Best 3/3" in html
+
+
+def test_a_quiz_begun_but_not_finished_is_in_progress_on_the_map(learner_client, quiz_content):
+    answer(learner_client, "alpha-q1", "opt-a")
+    html = learner_client.get("/").content.decode()
+    assert "◐</span> In progress · 1 of 3 answered" in html
 
 
 def test_learners_do_not_see_each_others_attempts(
