@@ -77,7 +77,18 @@ class Lesson:
 class Coach:
     name: str
     persona: str
-    questions: tuple[str, ...]
+    questions: tuple[str, ...]  # general coaching questions
+    # Coaching questions per lesson section, by the section's heading (`##` or `###`).
+    section_questions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def questions_for(self, *headings: str) -> tuple[str, ...]:
+        """The questions written for the first of `headings` that has some (case ignored)."""
+        by_heading = {heading.casefold(): qs for heading, qs in self.section_questions}
+        for heading in headings:
+            found = by_heading.get(heading.strip().casefold())
+            if found:
+                return found
+        return ()
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,9 @@ from course.progress import step_url
 
 def resolver_for(module: Module):  # type: ignore[no-untyped-def]
     def resolve(href: str) -> str | None:
-        return step_url(module, "test:" if href.startswith("test:") else href)
+        # `lesson:slug#section` links to a section of the page: the anchor rides along.
+        target, _, anchor = href.partition("#")
+        url = step_url(module, "test:" if target.startswith("test:") else target)
+        return f"{url}#{anchor}" if url and anchor else url
 
     return resolve

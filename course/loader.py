@@ -8,6 +8,7 @@ instructor's edit shows on the next page load without a restart.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from pathlib import Path
 
 import yaml
@@ -222,7 +223,60 @@ def load_lesson(path: Path, root: Path) -> tuple[Lesson | None, list[Problem]]:
     return (lesson if lesson.slug and lesson.title else None), reader.problems
 
 
-def load_lab(path: Path, root: Path) -> tuple[Lab | None, list[Problem]]:
+KEY_CONCEPTS = "Key concepts"  # the glossary's heading on the lesson page
+
+
+def section_headings(body: str) -> list[str]:
+    """The `##` and `###` headings of a lesson body, code blocks left out."""
+    headings = []
+    fence = ""
+    for line in body.splitlines():
+        stripped = line.strip()
+        if stripped.startswith(("```", "~~~")):
+            marker = stripped[:3]
+            fence = "" if fence == marker else (fence or marker)
+        elif not fence and stripped.startswith(("## ", "### ")):
+            headings.append(stripped.lstrip("#").strip())
+    return headings
+
+
+def _section_questions(
+    reader: YamlReader, node: yaml.Node | None, headings: Collection[str] | None
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """`section_questions`: a mapping of lesson section heading to a list of questions.
+
+    `headings`: every `##` and `###` heading of the module's lessons (casefolded), to report a
+    heading no lesson has; None when a lesson failed to load, so the check would mislead.
+    "Key concepts" (the glossary) is a section too."""
+    if not isinstance(node, yaml.MappingNode):
+        reader.report(node, "coach section_questions must map a section heading to questions")
+        return ()
+    found = []
+    seen: set[str] = set()
+    for key_node, value_node in node.value:
+        heading = reader.text(key_node, "a section_questions heading")
+        if heading.casefold() in seen:
+            reader.report(key_node, f"section_questions repeats the section '{heading}'")
+        elif (
+            heading
+            and headings is not None
+            and heading.casefold() not in headings
+            and heading.casefold() != KEY_CONCEPTS.casefold()
+        ):
+            reader.report(key_node, f"section_questions names '{heading}': no lesson has it")
+        seen.add(heading.casefold())
+        questions = tuple(
+            reader.text(q, f"a coaching question for '{heading}'")
+            for q in reader.sequence(value_node, f"section_questions for '{heading}'")
+        )
+        if heading and questions:
+            found.append((heading, questions))
+    return tuple(found)
+
+
+def load_lab(
+    path: Path, root: Path, headings: Collection[str] | None = None
+) -> tuple[Lab | None, list[Problem]]:
     reader = YamlReader(display_path(path, root))
     text = _read(path, reader)
     node = reader.parse(text) if text is not None else None
@@ -239,7 +293,12 @@ def load_lab(path: Path, root: Path) -> tuple[Lab | None, list[Problem]]:
     if keys is None:
         return None, reader.problems
     coach_keys = (
-        reader.mapping(keys.get("coach"), "coach", {"name", "persona", "questions"})
+        reader.mapping(
+            keys.get("coach"),
+            "coach",
+            {"name", "persona", "questions"},
+            frozenset({"section_questions"}),
+        )
         if "coach" in keys
         else None
     )
@@ -251,6 +310,9 @@ def load_lab(path: Path, root: Path) -> tuple[Lab | None, list[Problem]]:
             for q in reader.sequence(coach_keys.get("questions"), "coach questions")
         )
         if coach_keys
+        else (),
+        section_questions=_section_questions(reader, coach_keys.get("section_questions"), headings)
+        if coach_keys and "section_questions" in coach_keys
         else (),
     )
     lab = Lab(

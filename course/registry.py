@@ -11,7 +11,14 @@ from pathlib import Path
 from django.conf import settings
 
 from course.content import BrokenFile, Lab, Lesson, Module, Problem, Quiz
-from course.loader import display_path, load_lab, load_lesson, load_module_meta, load_quiz
+from course.loader import (
+    display_path,
+    load_lab,
+    load_lesson,
+    load_module_meta,
+    load_quiz,
+    section_headings,
+)
 from course.markdown_checks import check_markdown
 
 logger = logging.getLogger(__name__)
@@ -84,6 +91,7 @@ def load_module(folder: Path) -> Module:
                 extra={"path": str(path), "problems": [str(p) for p in found]},
             )
     lessons.sort(key=lambda lesson: lesson.number)
+    lesson_broken = bool(broken)
 
     quizzes: dict[str, Quiz] = {}
     question_ids: list[tuple[str, str, int]] = []
@@ -103,8 +111,13 @@ def load_module(folder: Path) -> Module:
     test = quizzes.pop("test", None)
 
     labs: list[Lab] = []
+    headings = (
+        None
+        if lesson_broken
+        else {h.casefold() for lesson in lessons for h in section_headings(lesson.body)}
+    )
     for path in sorted((folder / "labs").glob("*.yaml")):
-        lab, found = load_lab(path, root)
+        lab, found = load_lab(path, root, headings)
         problems += found
         if lab is not None and not found:
             labs.append(lab)
@@ -146,7 +159,7 @@ def load_module(folder: Path) -> Module:
     for lesson in lessons:
         for link in check_markdown(lesson.body, lesson.path, lesson.body_line, []):
             scheme, _, target = link.href.partition(":")
-            if target not in targets[scheme]:
+            if target.partition("#")[0] not in targets[scheme]:
                 problems.append(
                     Problem(
                         link.path,

@@ -132,6 +132,24 @@ BREAKAGES = [
         "names an unknown lesson 'nowhere'",
         id="unknown-lesson",
     ),
+    pytest.param(
+        "labs/01-first-lab.yaml",
+        "    - What happens when one request fails for good?",
+        "    - What happens when one request fails for good?\n"
+        "  section_questions:\n    Backof:\n      - How long do you wait?",
+        15,
+        "section_questions names 'Backof': no lesson has it",
+        id="unknown-section",
+    ),
+    pytest.param(
+        "labs/01-first-lab.yaml",
+        "    - What happens when one request fails for good?",
+        "    - What happens when one request fails for good?\n"
+        "  section_questions:\n    Backoff: How long do you wait?",
+        15,
+        "section_questions for 'Backoff' must be a list",
+        id="section-questions-not-a-list",
+    ),
 ]
 
 
@@ -185,3 +203,20 @@ def test_content_problems_are_a_django_system_check(sample_content):
 
     errors = content_check()
     assert len(errors) == 1 and "0 correct options" in errors[0].msg
+
+
+def test_coaching_questions_are_read_per_section(sample_content):
+    edit(
+        sample_content / "labs/01-first-lab.yaml",
+        "    - What happens when one request fails for good?",
+        "    - What happens when one request fails for good?\n"
+        "  section_questions:\n"
+        "    backoff:\n      - How long do you wait?\n"
+        "    Key concepts:\n      - Which term is new to you?",
+    )
+    module = load_module(sample_content)
+    assert module.problems == ()
+    coach = module.labs[0].coach
+    assert coach.questions_for("Backoff") == ("How long do you wait?",)
+    assert coach.questions_for("Nowhere", "Key concepts") == ("Which term is new to you?",)
+    assert coach.questions_for("Nowhere") == ()
