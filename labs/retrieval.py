@@ -1,98 +1,34 @@
-"""Find the course passages most relevant to a question: BM25 over lesson paragraphs.
+"""Find the course passages most relevant to a question: Okapi BM25 over lesson passages.
 
-Pure functions over dataclasses: `passages()` cuts lesson markdown into prose paragraphs that
-remember their lesson and section; `rank()` scores them against a query with Okapi BM25.
-Code blocks and callout fences are left out: the offline coach quotes prose.
+`Index` holds a module's passages (prose, lists, callouts, code, key concepts) with their
+term statistics; `search()` scores a weighted query against them. The lab's own lesson comes
+first: a passage of another lesson has to score clearly higher (`OTHER_LESSON_FACTOR`) to win.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+
+from labs.coaching.corpus import CONCEPT, Passage
+from labs.coaching.words import terms
 
 K1 = 1.2
 B = 0.75
-MIN_PASSAGE_CHARS = 60
+# A passage from another lesson than the lab's must beat the lab's own by this factor.
+OTHER_LESSON_FACTOR = 0.6
+# The opening story sets the scene; it rarely answers a question.
+STORY_FACTOR = 0.5
+# Key-concept entries are one line: BM25's length normalisation would rank them above the
+# paragraph that explains the same idea.
+CONCEPT_FACTOR = 0.75
+# A query that names a passage's heading ("What should I log on every request?" and the
+# section "What to Log on Every Request") lifts it by up to this share of its score.
+HEADING_BOOST = 0.6
 
-_WORD = re.compile(r"[a-z0-9][a-z0-9_\-]*")
-# Words that say nothing about the topic; without this list BM25 ranks by "the" and "how".
-STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "but",
-        "by",
-        "can",
-        "do",
-        "does",
-        "for",
-        "from",
-        "has",
-        "have",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "of",
-        "on",
-        "or",
-        "our",
-        "should",
-        "so",
-        "that",
-        "the",
-        "their",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "to",
-        "too",
-        "was",
-        "we",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "about",
-        "just",
-        "need",
-        "want",
-        "get",
-    ]
-)
-
-
-@dataclass(frozen=True)
-class Passage:
-    lesson_slug: str
-    lesson_number: int
-    lesson_title: str
-    section: str  # the `##` heading it sits under ("" for the opening story)
-    text: str
+Query = Mapping[str, float]  # term -> weight
 
 
 @dataclass(frozen=True)
@@ -101,73 +37,96 @@ class Hit:
     score: float
 
 
-def tokens(text: str) -> list[str]:
-    return [word for word in _WORD.findall(text.lower()) if word not in STOPWORDS]
+def query_terms(text: str, weight: float = 1.0) -> dict[str, float]:
+    """A query from text: each distinct term once, at `weight` (repeats add nothing)."""
+    return dict.fromkeys(terms(text), weight)
 
 
-def _paragraphs(body: str) -> Iterable[tuple[str, str]]:
-    """(section, paragraph) for each prose paragraph of a lesson body."""
-    section = ""
-    in_code = False
-    block: list[str] = []
-
-    def emit() -> Iterable[tuple[str, str]]:
-        text = " ".join(line.strip() for line in block).strip()
-        block.clear()
-        if len(text) >= MIN_PASSAGE_CHARS:
-            yield section, text
-
-    for line in body.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("```"):
-            yield from emit()
-            in_code = not in_code
-            continue
-        if in_code:
-            continue
-        if stripped.startswith("#"):
-            yield from emit()
-            if stripped.startswith("## "):
-                section = stripped[3:].strip()
-            continue
-        if not stripped or stripped.startswith(":::"):
-            yield from emit()
-            continue
-        block.append(stripped)
-    yield from emit()
+def merge(*queries: Query) -> dict[str, float]:
+    """Several queries as one; a term keeps its highest weight."""
+    merged: dict[str, float] = {}
+    for query in queries:
+        for term, weight in query.items():
+            merged[term] = max(merged.get(term, 0.0), weight)
+    return merged
 
 
-def passages(lessons: Iterable[tuple[str, int, str, str]]) -> list[Passage]:
-    """Passages of every lesson; each lesson is (slug, number, title, markdown body)."""
-    found = []
-    for slug, number, title, body in lessons:
-        for section, text in _paragraphs(body):
-            found.append(Passage(slug, number, title, section, text))
-    return found
+class Index:
+    def __init__(self, passages: Iterable[Passage]) -> None:
+        self.passages: list[Passage] = list(passages)
+        self._docs = [Counter(terms(p.index_text)) for p in self.passages]
+        self._headings = [
+            set(terms(p.heading if p.kind == CONCEPT else p.section)) for p in self.passages
+        ]
+        self._lengths = [sum(doc.values()) for doc in self._docs]
+        self._average = (sum(self._lengths) / len(self._lengths)) if self._lengths else 1.0
+        self._df: Counter[str] = Counter()
+        for doc in self._docs:
+            self._df.update(doc.keys())
+
+    @property
+    def vocabulary(self) -> Collection[str]:
+        return self._df.keys()
+
+    def df(self, term: str) -> int:
+        """How many passages use `term`."""
+        return self._df.get(term, 0)
+
+    def idf(self, term: str) -> float:
+        n = len(self._docs)
+        df = self._df.get(term, 0)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def search(
+        self,
+        query: Query,
+        *,
+        home: str | None = None,
+        kinds: Collection[str] | None = None,
+        exclude: Collection[str] = (),
+        limit: int = 3,
+    ) -> list[Hit]:
+        """The best passages for `query`, best first; passages sharing no term are left out.
+
+        `home`: the lab's lesson slug; `kinds`: passage kinds to consider; `exclude`: passage
+        keys already used in this conversation.
+        """
+        hits = []
+        rows = zip(self.passages, self._docs, self._lengths, self._headings, strict=True)
+        for passage, doc, length, heading in rows:
+            if (kinds is not None and passage.kind not in kinds) or passage.key in exclude:
+                continue
+            score = self._bm25(query, doc, length)
+            if score <= 0:
+                continue
+            if heading:
+                named = sum(1 for term in heading if query.get(term, 0) >= 1)
+                score *= 1 + HEADING_BOOST * named / len(heading)
+            if home is not None and passage.lesson_slug != home:
+                score *= OTHER_LESSON_FACTOR
+            if not passage.section:
+                score *= STORY_FACTOR
+            elif passage.kind == CONCEPT:
+                score *= CONCEPT_FACTOR
+            hits.append(Hit(passage, score))
+        hits.sort(key=lambda hit: -hit.score)
+        return hits[:limit]
+
+    def _bm25(self, query: Query, doc: Counter[str], length: int) -> float:
+        score = 0.0
+        norm = K1 * (1 - B + B * length / self._average)
+        for term, weight in query.items():
+            tf = doc.get(term, 0)
+            if tf:
+                score += weight * self.idf(term) * tf * (K1 + 1) / (tf + norm)
+        return score
+
+    def overlap(self, query: Query, text: str) -> float:
+        """How much of `query` a short text (a sentence) covers: idf-weighted matched terms."""
+        present = set(terms(text))
+        return sum(weight * self.idf(term) for term, weight in query.items() if term in present)
 
 
 def rank(query: str, corpus: Sequence[Passage], limit: int = 2) -> list[Hit]:
-    """The `limit` best passages for `query` by BM25; passages sharing no word are left out."""
-    terms = set(tokens(query))
-    if not terms or not corpus:
-        return []
-    docs = [tokens(f"{p.section} {p.text}") for p in corpus]
-    average = sum(len(doc) for doc in docs) / len(docs) or 1.0
-    frequency: Counter[str] = Counter()
-    for doc in docs:
-        frequency.update(set(doc) & terms)
-    hits = []
-    for passage, doc in zip(corpus, docs, strict=True):
-        counts = Counter(doc)
-        score = 0.0
-        for term in terms:
-            tf = counts.get(term, 0)
-            if not tf:
-                continue
-            df = frequency[term]
-            idf = math.log(1 + (len(docs) - df + 0.5) / (df + 0.5))
-            score += idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * len(doc) / average))
-        if score > 0:
-            hits.append(Hit(passage, score))
-    hits.sort(key=lambda hit: -hit.score)
-    return hits[:limit]
+    """The `limit` best passages of `corpus` for a plain-text query."""
+    return Index(corpus).search(query_terms(query), limit=limit)

@@ -33,7 +33,10 @@ async def test_it_streams_a_reply_in_several_frames_then_stores_it(learner, fast
     assert len(deltas) > 3
     final = frames[-1]
     assert final["swap"] == "outerHTML" and "Reply complete" in final["content"]
-    assert "Lesson 1: Retries and Rate Limits" in final["content"]
+    assert "Lesson 1 · Understanding the HTTP 429" in final["content"]
+    assert (
+        'href="/modules/coaching/lessons/retries/#understanding-the-http-429"' in final["content"]
+    )
     assert "Under the hood" in final["content"]
     streamed = html.unescape("".join(f["content"] for f in deltas))
 

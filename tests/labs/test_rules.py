@@ -12,8 +12,6 @@ from course.content import Coach, Lab, Lesson
 from labs.coach import api_messages, system_prefix
 from labs.frames import Coalescer, clear_text_frame, partial, text_frame
 from labs.limits import Caps, Spent, check_budget, check_rate, check_text
-from labs.offline import coaching_question, compose, excerpt
-from labs.retrieval import passages, rank
 
 # --- frames -----------------------------------------------------------------------------
 
@@ -77,7 +75,7 @@ def test_flush_and_reset():
     assert coalescer.flush(0.005) is None
 
 
-# --- retrieval and the offline coach -------------------------------------------------------
+# --- shared content -------------------------------------------------------------------
 
 BODY = """A story about a night of 429s and a pager that would not stop.
 
@@ -95,30 +93,6 @@ Prompt caching reuses a long static prefix at a tenth of the input price for lat
 """
 
 
-def test_passages_keep_prose_with_its_section_and_skip_code():
-    found = passages([("retry", 1, "Retry", BODY)])
-    assert [p.section for p in found] == ["", "Understanding the HTTP 429", "Prompt caching"]
-    assert all("print(" not in p.text for p in found)
-
-
-@pytest.mark.parametrize(
-    ("query", "section"),
-    [
-        ("how long to wait after retry-after?", "Understanding the HTTP 429"),
-        ("is caching the static prefix cheaper?", "Prompt caching"),
-    ],
-)
-def test_rank_finds_the_passage_about_the_question(query, section):
-    hits = rank(query, passages([("retry", 1, "Retry", BODY)]))
-    assert hits[0].passage.section == section
-
-
-def test_rank_returns_nothing_for_unrelated_or_empty_questions():
-    corpus = passages([("retry", 1, "Retry", BODY)])
-    assert rank("banana bread recipe", corpus) == []
-    assert rank("the of and", corpus) == []
-
-
 LAB = Lab(
     slug="l",
     number=1,
@@ -130,29 +104,6 @@ LAB = Lab(
     greeting="Hi.",
     coach=Coach(name="C", persona="You are a coach.", questions=("Q one?", "Q two?")),
 )
-
-
-def test_the_offline_reply_names_the_lesson_quotes_it_and_ends_with_a_question():
-    hits = rank("retry-after header", passages([("retry", 1, "Retry", BODY)]))
-    reply = compose(LAB, hits, user_turns=2)
-    assert "[Lesson 1: Retry](lesson:retry)" in reply and "*Understanding the HTTP 429*" in reply
-    assert "> A 429 means too many requests." in reply
-    assert reply.endswith("Q two?")
-
-
-def test_the_offline_reply_admits_when_the_course_has_nothing():
-    reply = compose(LAB, [], user_turns=1)
-    assert "could not find that in the course" in reply and reply.endswith("Q one?")
-
-
-@pytest.mark.parametrize(("turns", "question"), [(1, "Q one?"), (2, "Q two?"), (3, "Q one?")])
-def test_coaching_questions_rotate(turns, question):
-    assert coaching_question(LAB, turns) == question
-
-
-def test_excerpt_keeps_whole_sentences():
-    text = "One. " + "Two is longer. " * 40
-    assert excerpt(text, limit=20) == "One. Two is longer."
 
 
 # --- the coach's prompt ----------------------------------------------------------------------

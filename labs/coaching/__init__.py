@@ -1,0 +1,1 @@
+"""The offline coach's parts: words, passages, the message's kind, worked numbers, the reply."""
