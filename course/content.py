@@ -18,6 +18,21 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Correction:
+    """Course text that was wrong, shown corrected with a short note.
+
+    Learners see the corrected text and "Corrected from the original course text: <note>";
+    `original` keeps the replaced words in the content file, for instructors and for the
+    comparison with the course's source text.
+    """
+
+    where: str  # "prompt", "explanation.correct", "definition", "body", ...
+    original: str
+    note: str
+    line: int = 1  # of the correction in its file
+
+
+@dataclass(frozen=True)
 class Option:
     id: str
     text: str
@@ -32,6 +47,14 @@ class Question:
     options: tuple[Option, ...]
     explanation_correct: str
     explanation_incorrect: str
+    corrections: tuple[Correction, ...] = ()
+
+    def correction(self, where: str) -> Correction | None:
+        return next((c for c in self.corrections if c.where == where), None)
+
+    @property
+    def prompt_correction(self) -> Correction | None:
+        return self.correction("prompt")
 
     @property
     def correct_option(self) -> Option:
@@ -49,6 +72,7 @@ class Quiz:
     title: str
     questions: tuple[Question, ...]
     is_test: bool = False
+    path: str = ""  # relative to the content root, for messages
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
@@ -58,6 +82,7 @@ class Quiz:
 class GlossaryEntry:
     term: str
     definition: str
+    correction: Correction | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +96,7 @@ class Lesson:
     glossary: tuple[GlossaryEntry, ...]
     path: str  # relative to the content root, for messages
     body_line: int  # line of the body's first line in the file
+    corrections: tuple[Correction, ...] = ()  # glossary and body, in file order
 
 
 @dataclass(frozen=True)
@@ -145,6 +171,13 @@ class Module:
         previous = self.lessons[index - 1] if index > 0 else None
         following = self.lessons[index + 1] if index + 1 < len(self.lessons) else None
         return previous, following
+
+    def corrections(self) -> list[tuple[str, Correction]]:
+        """(file path, correction) for every correction learners see, in course order."""
+        found = [(lesson.path, c) for lesson in self.lessons for c in lesson.corrections]
+        for quiz, question in self.all_questions():
+            found += [(quiz.path, c) for c in question.corrections]
+        return found
 
     def all_questions(self) -> list[tuple[Quiz, Question]]:
         quizzes = list(self.quizzes.values()) + ([self.test] if self.test else [])

@@ -23,6 +23,7 @@ from course.content import (
     Question,
     Quiz,
 )
+from course.corrections import read_corrections
 from course.markdown_checks import check_markdown
 from course.yamlread import YamlReader
 
@@ -67,7 +68,7 @@ def _question(reader: YamlReader, node: yaml.Node) -> Question | None:
         return None
     qid = reader.slug(keys.get("id"), "question id")
     where = f"question '{qid}'"
-    prompt = reader.text(keys.get("prompt"), f"{where}: prompt")
+    prompt, prompt_fix = reader.corrected_text(keys.get("prompt"), f"{where}: prompt", "prompt")
     options: list[Option] = []
     seen: set[str] = set()
     for option_node in reader.sequence(keys.get("options"), f"{where}: options"):
@@ -109,19 +110,24 @@ def _question(reader: YamlReader, node: yaml.Node) -> Question | None:
         if "explanation" in keys
         else None
     )
-    right = (
-        reader.text(explanation.get("correct"), f"{where}: explanation.correct")
+    right, right_fix = (
+        reader.corrected_text(
+            explanation.get("correct"), f"{where}: explanation.correct", "explanation.correct"
+        )
         if explanation
-        else ""
+        else ("", None)
     )
-    wrong = (
-        reader.text(explanation.get("incorrect"), f"{where}: explanation.incorrect")
+    wrong, wrong_fix = (
+        reader.corrected_text(
+            explanation.get("incorrect"), f"{where}: explanation.incorrect", "explanation.incorrect"
+        )
         if explanation
-        else ""
+        else ("", None)
     )
     if not (qid and prompt and right and wrong and correct == 1):
         return None
-    return Question(qid, prompt, tuple(options), right, wrong)
+    corrections = tuple(fix for fix in (prompt_fix, right_fix, wrong_fix) if fix is not None)
+    return Question(qid, prompt, tuple(options), right, wrong, corrections)
 
 
 def _questions(reader: YamlReader, node: yaml.Node | None, what: str) -> tuple[Question, ...]:
@@ -163,11 +169,11 @@ def load_quiz(
         check_markdown(question.prompt, reader.path, lines.get(question.id, 1), reader.problems)
     if reader.problems or not slug or not title:
         return (
-            (Quiz(slug, title, questions, is_test) if slug and questions else None),
+            (Quiz(slug, title, questions, is_test, reader.path) if slug and questions else None),
             reader.problems,
             lines,
         )
-    return Quiz(slug, title, questions, is_test), reader.problems, lines
+    return Quiz(slug, title, questions, is_test, reader.path), reader.problems, lines
 
 
 def load_lesson(path: Path, root: Path) -> tuple[Lesson | None, list[Problem]]:
@@ -198,16 +204,16 @@ def load_lesson(path: Path, root: Path) -> tuple[Lesson | None, list[Problem]]:
     for entry in reader.sequence(keys.get("glossary"), "glossary"):
         entry_keys = reader.mapping(entry, "a glossary entry", {"term", "definition"})
         if entry_keys is not None:
-            glossary.append(
-                GlossaryEntry(
-                    reader.text(entry_keys.get("term"), "glossary term"),
-                    reader.text(entry_keys.get("definition"), "glossary definition"),
-                )
+            definition, fix = reader.corrected_text(
+                entry_keys.get("definition"), "glossary definition", "definition"
             )
+            term = reader.text(entry_keys.get("term"), "glossary term")
+            glossary.append(GlossaryEntry(term, definition, fix))
     if not body.strip():
         reader.problems.append(
             Problem(reader.path, body_line, "the lesson has no text after the front matter")
         )
+    body, body_corrections = read_corrections(body, reader.path, body_line, reader.problems)
     check_markdown(body, reader.path, body_line, reader.problems)
     lesson = Lesson(
         slug=reader.slug(keys.get("slug"), "slug"),
@@ -219,6 +225,9 @@ def load_lesson(path: Path, root: Path) -> tuple[Lesson | None, list[Problem]]:
         glossary=tuple(glossary),
         path=reader.path,
         body_line=body_line,
+        corrections=tuple(
+            [entry.correction for entry in glossary if entry.correction] + body_corrections
+        ),
     )
     return (lesson if lesson.slug and lesson.title else None), reader.problems
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from course.content import Problem
-from course.markdown_parser import CALLOUT_KINDS, INTERNAL_SCHEMES, callout_title, make_parser
+from course.markdown_parser import (
+    ANNOTATION_KINDS,
+    CALLOUT_KINDS,
+    INTERNAL_SCHEMES,
+    callout_title,
+    make_parser,
+)
 
 _PARSER = make_parser()
 
@@ -35,8 +41,8 @@ def check_markdown(text: str, path: str, first_line: int, problems: list[Problem
                 )
         elif token.type == "container_callout_open":
             kind, _ = callout_title(token.info)
-            if kind not in CALLOUT_KINDS:
-                known = ", ".join(CALLOUT_KINDS)
+            if kind not in CALLOUT_KINDS and kind not in ANNOTATION_KINDS:
+                known = ", ".join([*CALLOUT_KINDS, *ANNOTATION_KINDS])
                 problems.append(
                     Problem(path, line, f"unknown callout '{kind}' (use one of: {known})")
                 )

@@ -14,6 +14,14 @@ CALLOUT_KINDS = {
     "checklist": "Operational Checklist",
     "note": "Note",
 }
+# Blocks that mark text rather than set it apart: corrected course text (the words after the
+# kind are the note learners see) and the course's own account of an event (the words after
+# the kind, if any, name a source or qualify it).
+ANNOTATION_KINDS = {
+    "correction": "Corrected from the original course text:",
+    "account": "The course's account:",
+}
+ACCOUNT_REMARK = "told to illustrate the point; not from a published source."
 INTERNAL_SCHEMES = ("lesson:", "quiz:", "lab:", "test:")
 
 

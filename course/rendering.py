@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import nh3
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from pygments import highlight
@@ -21,7 +23,13 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from course.markdown_parser import INTERNAL_SCHEMES, callout_title, make_parser
+from course.markdown_parser import (
+    ACCOUNT_REMARK,
+    ANNOTATION_KINDS,
+    INTERNAL_SCHEMES,
+    callout_title,
+    make_parser,
+)
 
 LinkResolver = Callable[[str], str | None]
 T = TypeVar("T")
@@ -74,15 +82,32 @@ def _render_callout(
     renderer: RendererHTML, tokens: Sequence[Token], idx: int, options: Any, env: Any
 ) -> str:
     token = tokens[idx]
+    # A close token carries no info: the kind and words of each open block wait on a stack.
+    opened: list[tuple[str, str]] = env.setdefault("containers", [])
     if token.nesting == 1:
         kind, title = callout_title(token.info)
+        opened.append((kind, title))
+        if kind in ANNOTATION_KINDS:
+            return str(format_html('<div class="{}">\n', kind))
         kind_attr = html.escape(kind)
         title_text = html.escape(title)
         return (
             f'<aside class="callout callout-{kind_attr}" role="note" aria-label="{title_text}">'
             f'<p class="callout-title">{title_text}</p>\n'
         )
-    return "</aside>\n"
+    kind, words = opened.pop() if opened else ("", "")
+    if kind not in ANNOTATION_KINDS:
+        return "</aside>\n"
+    remark = words or (ACCOUNT_REMARK if kind == "account" else "")
+    return str(
+        format_html(
+            '<p class="{}-note"><span class="{}-label">{}</span> {}</p>\n</div>\n',
+            kind,
+            kind,
+            ANNOTATION_KINDS[kind],
+            mark_safe(_PARSER.renderInline(remark)),  # sanitised with the whole page
+        )
+    )
 
 
 def _render_table(

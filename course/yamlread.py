@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from course.content import Problem
+from course.content import Correction, Problem
 
 SLUG_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-")
 
@@ -74,6 +74,23 @@ class YamlReader:
         if node is not None:
             self.report(node, f"{what} must be text")
         return ""
+
+    def corrected_text(
+        self, node: yaml.Node | None, what: str, where: str
+    ) -> tuple[str, Correction | None]:
+        """Text, or corrected course text: a mapping of `text` (what learners see), `original`
+        (the words it replaces) and `note` (why, shown beside the text)."""
+        if not isinstance(node, yaml.MappingNode):
+            return self.text(node, what), None
+        keys = self.mapping(node, f"{what} (a correction)", {"text", "original", "note"}) or {}
+        text = self.text(keys.get("text"), f"{what}: text")
+        original = self.text(keys.get("original"), f"{what}: original")
+        note = self.text(keys.get("note"), f"{what}: note")
+        if text and text == original:
+            self.report(node, f"{what}: the corrected text is the same as the original")
+        if not (text and original and note) or text == original:
+            return text, None
+        return text, Correction(where, original, note, node.start_mark.line + 1 + self.line_offset)
 
     def slug(self, node: yaml.Node | None, what: str) -> str:
         value = self.text(node, what)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from course.content import Option, Question, Quiz
+from course.content import Correction, Option, Question, Quiz
 
 
 class InvalidAnswers(ValueError):
@@ -35,6 +35,13 @@ class Verdict:
     def explanation(self) -> str:
         q = self.question
         return q.explanation_correct if self.correct else q.explanation_incorrect
+
+    @property
+    def explanation_correction(self) -> Correction | None:
+        """The note for the explanation shown, where it corrects the course text."""
+        return self.question.correction(
+            "explanation.correct" if self.correct else "explanation.incorrect"
+        )
 
     @property
     def feedback(self) -> str:

@@ -7,25 +7,25 @@ import re
 import pytest
 from django.conf import settings
 
+from course.content import Correction
+from course.markdown_parser import callout_title, make_parser
 from course.registry import load_module, module_folders
 from tests.conftest import require_seed
 
 SEED_FILE = "module-8-production-patterns.txt"
 
-# Where the seed names the API wrongly, the content follows the real API (the locked SDK).
-# Each correction is listed here so a reviewer sees exactly what differs from the seed.
-CORRECTED_PROMPTS = {
-    # There is no AsyncAnthropic.gather(); concurrency comes from asyncio.gather().
-    "Why is a Semaphore used when batch-processing with AsyncAnthropic.gather()?": (
-        "Why is a Semaphore used when batch-processing with "
-        "`AsyncAnthropic` and `asyncio.gather()`?"
-    ),
-}
-CORRECTED_DEFINITIONS = {
-    "Output tokens",  # current models price output at 5x input, not "3-5x"
-    "Prompt caching",  # generally available now; no beta header
-    "stop_reason",  # also "tool_use" and "refusal"
-}
+# Where the seed is wrong, the content shows corrected text with a note and keeps the seed's
+# words as the correction's `original`: those are compared here, so every difference from the
+# seed is a correction a learner can see.
+
+
+def shown_or_original(text: str, correction: Correction | None) -> str:
+    return correction.original if correction is not None else text
+
+
+def flat(text: str) -> str:
+    """Whitespace collapsed: the seed flattens code and lists onto single lines."""
+    return " ".join(text.split())
 
 
 @pytest.fixture(scope="module")
@@ -53,13 +53,17 @@ def seed_questions(lines: list[str]) -> list[tuple[str, str, str]]:
 
 def test_every_seed_question_is_in_the_content_word_for_word(seed_lines, module):
     seed = seed_questions(seed_lines)
-    content = {q.explanation_correct: q for _, q in module.all_questions()}
+    content = {
+        shown_or_original(q.explanation_correct, q.correction("explanation.correct")): q
+        for _, q in module.all_questions()
+    }
     assert len(seed) == 27 == len(content)
     for prompt, right, wrong in seed:
         question = content.get(right)
         assert question is not None, f"no question has the explanation {right[:60]!r}"
-        assert question.explanation_incorrect == wrong
-        assert question.prompt == CORRECTED_PROMPTS.get(prompt, prompt)
+        incorrect = question.correction("explanation.incorrect")
+        assert shown_or_original(question.explanation_incorrect, incorrect) == wrong
+        assert shown_or_original(question.prompt, question.prompt_correction) == prompt
 
 
 def test_quizzes_follow_the_seed_three_per_lesson_and_fifteen_in_the_test(module):
@@ -82,9 +86,8 @@ def test_lessons_carry_the_seed_titles_hooks_and_key_concepts(seed_lines, module
         assert lesson.title in text and lesson.hook in text
         assert lesson.glossary, f"{lesson.slug} has no key concepts"
         for entry in lesson.glossary:
-            assert entry.term in text
-            if entry.term not in CORRECTED_DEFINITIONS:
-                assert f"{entry.term}{entry.definition}" in text
+            definition = shown_or_original(entry.definition, entry.correction)
+            assert f"{entry.term}{definition}" in text
 
 
 def test_every_lesson_has_its_callouts_and_formatted_code(module):
@@ -97,6 +100,31 @@ def test_every_lesson_has_its_callouts_and_formatted_code(module):
         assert all(block.count("\n") > 3 for block in blocks), "code must not be one line"
     assert "x-ratelimit-remaining" not in bodies.replace("`x-ratelimit-", "")
     assert "anthropic-ratelimit-requests-remaining" in bodies
+
+
+def test_every_correction_keeps_the_seed_words_it_replaces(seed_lines, module):
+    seed = flat(" ".join(seed_lines))
+    corrections = module.corrections()
+    assert corrections
+    for path, correction in corrections:
+        assert correction.note and correction.original
+        assert flat(correction.original) in seed, f"{path}:{correction.line}: original not in seed"
+
+
+def test_lesson_prose_outside_corrections_is_the_seed_word_for_word(seed_lines, module):
+    """So no change from the seed reaches a learner without a correction note."""
+    seed = flat(" ".join(seed_lines))
+    parser = make_parser()
+    for lesson in module.lessons:
+        kinds: list[str] = []
+        for token in parser.parse(lesson.body):
+            if token.type == "container_callout_open":
+                kinds.append(callout_title(token.info)[0])
+            elif token.type == "container_callout_close":
+                kinds.pop()
+            elif token.type == "inline" and "correction" not in kinds:
+                words = flat(token.content.replace("`", ""))
+                assert words in seed, f"{lesson.path}: not in the seed: {words[:80]!r}"
 
 
 def test_labs_carry_the_seed_mission_opener_greeting_and_coach(seed_lines, module):
