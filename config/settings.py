@@ -87,11 +87,19 @@ TEMPLATES = [
 _database_url = envstr("DATABASE_URL")
 if _database_url:
     try:
-        _db = dj_database_url.parse(_database_url, conn_max_age=envint("DB_CONN_MAX_AGE", 0))
+        _db = dj_database_url.parse(_database_url)
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from None
     if not _db.get("ENGINE"):
         raise ImproperlyConfigured(f"DATABASE_URL has an unknown scheme: {_database_url!r}")
+    if _db["ENGINE"] == "django.db.backends.postgresql":
+        # Under ASGI every request and every websocket hop closes its connection when done;
+        # the pool keeps them open between hops instead of connecting anew each time. A
+        # worker holds at most DB_POOL_SIZE connections (and waits for one beyond that).
+        _db.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": envint("DB_POOL_SIZE", 10, minimum=1),
+        }
     _db.setdefault("TEST", {})
     DATABASES = {"default": _db}
 else:

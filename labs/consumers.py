@@ -11,8 +11,8 @@ that sees the announcement, or that opens mid-reply, asks the tab streaming the 
 Channels runs `close_old_connections` in the database thread before every message it
 dispatches. That thread is the one every turn's admission and finish queue on, so the
 learner's frames and the layer's skip that hop: the layer's handlers touch no database, and
-every database hop of a message (`labs.store`, through `labs.dbthread`) checks the thread's
-connection itself. A tab drops its own copy of a frame it sent to the group before doing
+every database hop of a message (`labs.store`, through `database_sync_to_async`) checks the
+thread's connection itself. A tab drops its own copy of a frame it sent to the group before doing
 anything else with it.
 """
 
@@ -28,6 +28,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from course.registry import get_module
 from labs import store, turns
+from labs.limits import BUSY_MESSAGE, Refused
 from labs.relay import LearnerGone, TextRelay
 
 logger = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ class LabChatConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels
             await self.send(text_data=turns.alert_frame(NOT_OBJECT))
             return
         if self.task is not None and not self.task.done():
-            await self.send(text_data=turns.alert_frame(turns.BUSY_MESSAGE))
+            await self.send(text_data=turns.alert_frame(BUSY_MESSAGE))
             return
         try:
             result = await turns.admit(self.conversation, self.module, self.lab, self.user_id, data)
@@ -104,7 +105,7 @@ class LabChatConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels
             logger.exception("could not admit a lab message")
             await self.send(text_data=turns.alert_frame(turns.BROKEN_MESSAGE))
             return
-        if isinstance(result, turns.Refused):
+        if isinstance(result, Refused):
             await self.send(text_data=turns.alert_frame(result.message))
             return
         mine, theirs = turns.accepted_frames(result, self.module, self.lab)

@@ -13,6 +13,17 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 WINDOW = timedelta(minutes=1)
+BUSY_MESSAGE = (
+    "The coach is still answering. Wait for the reply to finish, then send again: "
+    "your text is still in the box."
+)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """The message may not go: what the learner reads instead of a reply."""
+
+    message: str
 
 
 def check_text(text: object, max_chars: int) -> str | None:
@@ -69,3 +80,18 @@ def check_budget(spent: Spent, caps: Caps) -> str | None:
             "Come back tomorrow; your conversations are saved."
         )
     return None
+
+
+@dataclass(frozen=True)
+class TurnLimits:
+    """The limits a turn is admitted under (from settings)."""
+
+    per_minute: int
+    caps: Caps
+
+
+def check_turn(
+    limits: TurnLimits, recent: Sequence[datetime], spent: Spent, now: datetime
+) -> str | None:
+    """Every rule that reads the database's facts, in the order the learner is told them."""
+    return check_rate(recent, now, limits.per_minute) or check_budget(spent, limits.caps)

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
 
 
 class Conversation(models.Model):
@@ -111,6 +112,11 @@ class CoachTurn(models.Model):
     started = models.DateTimeField(db_index=True)
     finished = models.DateTimeField(null=True, blank=True)
 
+    # Every token the turn was billed for, as a query expression (`tokens` is the same sum).
+    TOKENS = (
+        F("input_tokens") + F("output_tokens") + F("cache_read_tokens") + F("cache_write_tokens")
+    )
+
     class Meta:
         ordering = ["started", "id"]
         indexes = [
@@ -121,7 +127,7 @@ class CoachTurn(models.Model):
 
     @property
     def tokens(self) -> int:
-        """Every token the turn was billed for (the same sum as `labs.store._TURN_TOKENS`)."""
+        """Every token the turn was billed for (the same sum as `TOKENS`)."""
         return (
             self.input_tokens
             + self.output_tokens

@@ -1,42 +1,54 @@
-"""Every database read and write of a coach turn, in as few hops as possible.
+"""Every database read and write of a coach turn, through the ORM.
 
-The consumer and the turn task never touch the ORM directly. Each helper here is one short
-transaction run in the database thread (`labs.dbthread`), which keeps its connection between
-hops. That thread is shared by every socket of the process, so hops queue behind each other
-under load: a turn makes one hop to be admitted (`admit_turn`), one cheap `renew` per
-`LEASE_RENEWAL` while it streams, and one hop to finish (`finish_turn`). Spend is read from
-the database at admission (the scope's `CoachTurn` rows, running ones at their reserved worst
-case, and everyone's `DailySpend` row), never kept across turns in memory, so budgets survive
-restarts and every worker agrees.
+The consumer and the turn task never touch the ORM directly. Each coroutine here is one hop to
+the database thread (`database_sync_to_async`, which leaves opening, reusing and closing the
+connection to Django as `DATABASES` says; on PostgreSQL a pool keeps it between hops). A turn
+makes one hop to be admitted (`admit_turn`), one `renew` per `LEASE_RENEWAL` while it streams,
+and one to finish (`finish_turn`). Spend is read from the database at admission (the scope's
+`CoachTurn` rows, running ones at their reserved worst case, and everyone's `DailySpend` row),
+never kept across turns in memory, so budgets survive restarts and every worker agrees.
 """
 
 from __future__ import annotations
 
 import copy
-import decimal
 import enum
-import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, ParamSpec, TypeVar, cast
 
+from channels.db import database_sync_to_async
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, DecimalField, F, Q, Sum, When
 from django.utils import timezone
 
-from labs import rows
-from labs.dbthread import in_db_thread
-from labs.limits import Spent
+from labs.coach import api_messages
+from labs.limits import BUSY_MESSAGE, WINDOW, Refused, Spent, TurnLimits, check_turn
 from labs.models import CoachTurn, Conversation, DailySpend, Message
 from resilient import Spend
+from resilient.prices import DEFAULT_PRICES
+from resilient.tokens import estimate_input_tokens
 
 # How long a turn holds a conversation without renewing it. A running turn renews its lease
 # every LEASE_RENEWAL, so the lease only lapses when the worker running the turn died: then
 # another worker may serve the learner's retry within TURN_LEASE.
 TURN_LEASE = timedelta(seconds=15)
 LEASE_RENEWAL = timedelta(seconds=5)
+# A turn unfinished this long after it started (its worker died) no longer holds its
+# reservation: longer than any turn runs (the client's deadline for a whole call is minutes).
+HOLD = timedelta(minutes=15)
 TITLE_CHARS = 80
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _hop(fn: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """`fn` as one hop to the database thread (Channels' `database_sync_to_async`, typed)."""
+    return cast(Callable[P, Awaitable[R]], database_sync_to_async(fn))
 
 
 def day_start(now: datetime) -> datetime:
@@ -61,16 +73,19 @@ class ScopeSpend:
 
 @dataclass(frozen=True)
 class TurnRequest:
-    """What admission needs to know about the turn to start, beyond the rules."""
+    """The turn to start, and the limits it is admitted under."""
 
     text: str | None  # None when the turn answers `retry_of` again
     retry_of: Message | None
     backend: str
     model: str
     fault_plan: str
-    # The most the turn can cost, given the history it will be sent with: held in the budgets
-    # while the turn runs (`reserved_usd`).
-    worst_case: Callable[[list[tuple[str, str]]], Decimal]
+    limits: TurnLimits
+    # The turn's worst case, held in the budgets while it runs (`reserved_usd`), is priced
+    # as the resilient client bounds a call: the system prompt and the history (estimated)
+    # all written to the cache, and all of `max_tokens` used.
+    system_tokens: int
+    max_tokens: int
 
 
 @dataclass(frozen=True)
@@ -80,17 +95,12 @@ class Admission:
     history: list[tuple[str, str]]  # (role, text) before the reply placeholder
 
 
-# The rules that read the database's facts (pure, from `labs.limits`): recent turn starts of
-# this learner and spend so far in, a sentence for the learner (or None to go on) out.
-Rules = Callable[[Sequence[datetime], Spent], str | None]
-
-
-@in_db_thread
+@_hop
 def owned_conversation(user_id: int, conversation_id: int) -> Conversation | None:
     return Conversation.objects.filter(pk=conversation_id, user_id=user_id).first()
 
 
-@in_db_thread
+@_hop
 def renew(conversation_id: int) -> None:
     """Extend a running turn's lease; a no-op once the turn has finished (lease cleared)."""
     Conversation.objects.filter(pk=conversation_id, busy_until__isnull=False).update(
@@ -98,7 +108,7 @@ def renew(conversation_id: int) -> None:
     )
 
 
-@in_db_thread
+@_hop
 def unanswered_user_message(conversation_id: int) -> Message | None:
     """The last learner message, if the coach's last answer to it failed or never came.
 
@@ -114,65 +124,31 @@ def unanswered_user_message(conversation_id: int) -> Message | None:
     return None
 
 
-# SQLite keeps 15 significant digits; Django converts a decimal SUM the same way.
-_SQLITE_DECIMAL = decimal.Context(prec=15)
-
-# The three budget scopes' spend in one statement. Written in SQL because the ORM spent more
-# CPU compiling three aggregates than SQLite spent running them, on the one database thread
-# every socket's admission queues on. A turn still running counts with what it may cost at
-# most (`reserved_usd`), a finished one with what it cost; a turn started more than `HOLD`
-# ago and never finished (its worker died) no longer holds its reservation. Everyone's spend
-# today is one `DailySpend` row plus the reservations of the turns running now; the two sums
-# read only this conversation's turns and this learner's turns of today (indexed).
-_SPEND_SQL = """
-SELECT
-  SUM(CASE WHEN conversation_id = %(conversation)s THEN {spent} END),
-  SUM(CASE WHEN conversation_id = %(conversation)s THEN {tokens} END),
-  SUM(CASE WHEN user_id = %(user)s AND started >= %(since)s THEN {spent} END),
-  SUM(CASE WHEN user_id = %(user)s AND started >= %(since)s THEN {tokens} END),
-  (SELECT cost_usd FROM {daily} WHERE day = %(day)s),
-  (SELECT tokens FROM {daily} WHERE day = %(day)s),
-  (SELECT SUM(reserved_usd) FROM {table} WHERE finished IS NULL AND started >= %(held)s)
-FROM {table}
-WHERE conversation_id = %(conversation)s OR (user_id = %(user)s AND started >= %(since)s)
-"""
-_SPENT = "CASE WHEN finished IS NULL AND started >= %(held)s THEN reserved_usd ELSE cost_usd END"
-# Longer than any turn runs (the client's deadline for a whole call is minutes, not more).
-HOLD = timedelta(minutes=15)
-_TURN_TOKENS = "input_tokens + output_tokens + cache_read_tokens + cache_write_tokens"
-
-
-def _decimal(value: object) -> Decimal:
-    if value is None:
-        return Decimal("0")
-    if isinstance(value, float):
-        return _SQLITE_DECIMAL.create_decimal_from_float(value)
-    return Decimal(str(value))
-
-
-def _spend(
-    conversation_id: int, user_id: int, since: datetime, now: datetime
-) -> tuple[Spent, ScopeSpend]:
-    """Stored spend per scope: as `Spent` (exact cost) for the rules, as `Spend` for the client."""
-    sql = _SPEND_SQL.format(
-        table=connection.ops.quote_name(CoachTurn._meta.db_table),
-        daily=connection.ops.quote_name(DailySpend._meta.db_table),
-        tokens=_TURN_TOKENS,
-        spent=_SPENT,
+def _spend(conversation_id: int, user_id: int, since: datetime, now: datetime) -> ScopeSpend:
+    """Stored spend per scope. A turn still running counts with what it may cost at most
+    (`reserved_usd`), a finished one with what it cost; a turn started more than `HOLD` ago
+    and never finished (its worker died) no longer holds its reservation. Everyone's spend
+    today is one `DailySpend` row plus the reservations of the turns running now."""
+    held = Q(finished__isnull=True, started__gte=max(since, now - HOLD))
+    cost = Case(When(held, then=F("reserved_usd")), default=F("cost_usd"))
+    tokens = CoachTurn.TOKENS
+    in_conversation = Q(conversation_id=conversation_id)
+    learner_today = Q(user_id=user_id, started__gte=since)
+    scopes = CoachTurn.objects.filter(in_conversation | learner_today).aggregate(
+        conversation_cost=Sum(cost, filter=in_conversation),
+        conversation_tokens=Sum(tokens, filter=in_conversation),
+        learner_cost=Sum(cost, filter=learner_today),
+        learner_tokens=Sum(tokens, filter=learner_today),
     )
-    params = {
-        "conversation": conversation_id,
-        "user": user_id,
-        "since": connection.ops.adapt_datetimefield_value(since),
-        "day": connection.ops.adapt_datefield_value(since.date()),
-        "held": connection.ops.adapt_datetimefield_value(max(since, now - HOLD)),
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    costs = [_decimal(row[0]), _decimal(row[2]), _decimal(row[4]) + _decimal(row[6])]
-    spends = [Spend(int(row[i + 1] or 0), float(costs[i // 2])) for i in (0, 2, 4)]
-    return Spent(*costs), ScopeSpend(*spends)
+    running = CoachTurn.objects.filter(held).aggregate(
+        reserved=Sum("reserved_usd", output_field=DecimalField())
+    )["reserved"] or Decimal(0)
+    day = DailySpend.objects.filter(day=since.date()).first() or DailySpend(day=since.date())
+    return ScopeSpend(
+        Spend(scopes["conversation_tokens"] or 0, float(scopes["conversation_cost"] or 0)),
+        Spend(scopes["learner_tokens"] or 0, float(scopes["learner_cost"] or 0)),
+        Spend(day.tokens, float(day.cost_usd + running)),
+    )
 
 
 # PostgreSQL advisory lock key of admission ("coach" in ASCII).
@@ -200,17 +176,13 @@ class Claim(enum.Enum):
 
 def _claim(conversation_id: int, now: datetime) -> Claim | None:
     """Take the conversation for one turn; None when another turn holds it."""
-    lease = {"busy_until": now + TURN_LEASE}
-    if rows.update(Conversation, lease, "id = %s AND busy_until IS NULL", [conversation_id]):
+    conversation = Conversation.objects.filter(pk=conversation_id)
+    lease = now + TURN_LEASE
+    if conversation.filter(busy_until__isnull=True).update(busy_until=lease):
         return Claim.FREE
-    if rows.update(Conversation, lease, "id = %s AND busy_until < %s", [conversation_id, _at(now)]):
+    if conversation.filter(busy_until__lt=now).update(busy_until=lease):
         return Claim.TAKEN_OVER
     return None
-
-
-def _at(moment: datetime) -> Any:
-    """A datetime as a parameter of plain SQL."""
-    return connection.ops.adapt_datetimefield_value(moment)
 
 
 def _end_dead_turn(conversation_id: int) -> None:
@@ -228,38 +200,41 @@ def _end_dead_turn(conversation_id: int) -> None:
     )
 
 
-class _Refused(Exception):
-    """A rule refused the turn: what admission wrote (the claim) is rolled back."""
+def _history(conversation_id: int) -> list[tuple[str, str]]:
+    """(role, text) of the conversation so far, leaving out replies that failed or never came."""
+    messages = Message.objects.filter(conversation_id=conversation_id).exclude(
+        role=Message.Role.ASSISTANT,
+        status__in=[Message.Status.FAILED, Message.Status.STREAMING],
+    )
+    return list(messages.order_by("created", "id").values_list("role", "text"))
 
-    def __init__(self, message: str) -> None:
-        self.message = message
+
+def _reservation(request: TurnRequest, history: list[tuple[str, str]]) -> Decimal:
+    tokens = request.system_tokens + estimate_input_tokens(None, api_messages(history))
+    cost = DEFAULT_PRICES.price(request.model).worst_case(tokens, request.max_tokens)
+    return Decimal(str(round(cost, 6)))
 
 
 def _start(
-    conversation: Conversation,
-    user_id: int,
-    request: TurnRequest,
-    reserved_usd: Decimal,
+    conversation: Conversation, user_id: int, request: TurnRequest, reserved_usd: Decimal
 ) -> StartedTurn:
     """Save the learner's message (unless retrying it), a reply placeholder and the turn row."""
     if request.retry_of is not None:
         user_message = request.retry_of
     else:
         text = request.text or ""
-        user_message = Message(conversation=conversation, role=Message.Role.USER, text=text)
-        rows.insert(user_message)
+        user_message = Message.objects.create(
+            conversation=conversation, role=Message.Role.USER, text=text
+        )
         if not conversation.title:
             title = " ".join(text.split())
             if len(title) > TITLE_CHARS:
                 title = title[: TITLE_CHARS - 1].rstrip() + "…"
             Conversation.objects.filter(pk=conversation.pk).update(title=title)
-    assistant = Message(
-        conversation=conversation,
-        role=Message.Role.ASSISTANT,
-        status=Message.Status.STREAMING,
+    assistant = Message.objects.create(
+        conversation=conversation, role=Message.Role.ASSISTANT, status=Message.Status.STREAMING
     )
-    rows.insert(assistant)
-    turn = CoachTurn(
+    turn = CoachTurn.objects.create(
         conversation=conversation,
         user_id=user_id,
         user_message=user_message,
@@ -272,93 +247,51 @@ def _start(
         reserved_usd=reserved_usd,
         started=timezone.now(),
     )
-    rows.insert(turn)
     return StartedTurn(turn, user_message, assistant)
 
 
-_HISTORY_SQL = """
-SELECT {role}, {text} FROM {table}
-WHERE {conversation} = %s AND NOT ({role} = %s AND {status} IN (%s, %s))
-ORDER BY {created}, {id}
-"""
-
-
-@functools.cache
-def _history_sql() -> str:
-    names = ("conversation", "role", "text", "status", "created", "id")
-    return _HISTORY_SQL.format(
-        table=rows.table(Message), **{name: rows.column(Message, name) for name in names}
-    )
-
-
-def _history(conversation_id: int) -> list[tuple[str, str]]:
-    """(role, text) of the conversation so far, leaving out replies that failed or never came."""
-    params = [
-        conversation_id,
-        Message.Role.ASSISTANT,
-        Message.Status.FAILED,
-        Message.Status.STREAMING,
-    ]
-    return [(role, text) for role, text in rows.select(_history_sql(), params)]
-
-
-@functools.cache
-def _recent_sql() -> str:
-    started = rows.column(CoachTurn, "started")
-    return (
-        f"SELECT {started} FROM {rows.table(CoachTurn)} "
-        f"WHERE {rows.column(CoachTurn, 'user')} = %s AND {started} >= %s"
-    )
-
-
-def _recent_starts(user_id: int, since: datetime) -> list[datetime]:
-    """When this learner's turns since `since` started (for the per-minute rate rule)."""
-    params = [user_id, _at(since)]
-    return [rows.moment(started) for (started,) in rows.select(_recent_sql(), params)]
-
-
-@in_db_thread
+@_hop
 def admit_turn(
-    conversation: Conversation,
-    user_id: int,
-    request: TurnRequest,
-    *,
-    now: datetime,
-    window: timedelta,
-    rules: Rules,
-    busy: str,
-) -> Admission | str:
+    conversation: Conversation, user_id: int, request: TurnRequest, now: datetime
+) -> Admission | Refused:
     """Claim the conversation, apply the rate and budget rules, start the turn: one hop.
 
-    Returns the sentence for the learner when a rule refuses (`busy` when another turn holds
-    the conversation), else the started turn with the spend and history it streams with. One
-    transaction, rolled back when a rule refuses, and one admission at a time
+    One transaction, rolled back when a rule refuses, and one admission at a time
     (`serialise_admissions`): two tabs or workers cannot both pass the rate limit with the
     same count, nor both fit under a budget that has room for only one of their reservations.
     A lease taken over from a dead worker ends that worker's turn before the spend is read, so
     the learner's retry is not refused for what the dead turn had reserved.
     """
     since = day_start(now)
-    try:
-        with transaction.atomic():
-            serialise_admissions()
-            claim = _claim(conversation.pk, now)
-            if claim is None:
-                return busy
-            if claim is Claim.TAKEN_OVER:
-                _end_dead_turn(conversation.pk)  # before the spend is read: its hold ends
-            recent = _recent_starts(user_id, now - window)
-            spent, spend = _spend(conversation.pk, user_id, since, now)
-            problem = rules(recent, spent)
-            if problem:
-                raise _Refused(problem)
-            history = _history(conversation.pk)
-            if request.retry_of is None:
-                history.append((Message.Role.USER, request.text or ""))
-            started = _start(conversation, user_id, request, request.worst_case(history))
-    except _Refused as refused:
-        return refused.message
+    with transaction.atomic():
+        serialise_admissions()
+        claim = _claim(conversation.pk, now)
+        if claim is None:
+            return Refused(BUSY_MESSAGE)
+        if claim is Claim.TAKEN_OVER:
+            _end_dead_turn(conversation.pk)  # before the spend is read: its hold ends
+        recent = CoachTurn.objects.filter(user_id=user_id, started__gte=now - WINDOW)
+        spend = _spend(conversation.pk, user_id, since, now)
+        problem = check_turn(
+            request.limits, list(recent.values_list("started", flat=True)), _exact(spend), now
+        )
+        if problem:
+            transaction.set_rollback(True)  # the claim too: the conversation stays free
+            return Refused(problem)
+        history = _history(conversation.pk)
+        if request.retry_of is None:
+            history.append((Message.Role.USER, request.text or ""))
+        started = _start(conversation, user_id, request, _reservation(request, history))
     return Admission(started, spend, history)
+
+
+def _exact(spend: ScopeSpend) -> Spent:
+    return Spent(
+        *(
+            Decimal(str(round(s.cost_usd, 6)))
+            for s in (spend.conversation, spend.learner_today, spend.everyone_today)
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -367,7 +300,7 @@ class FinishedTurn:
     message: Message  # the reply as stored
 
 
-@in_db_thread
+@_hop
 def finish_turn(
     started: StartedTurn,
     *,
@@ -384,14 +317,11 @@ def finish_turn(
     turn = copy.copy(started.turn)
     message = copy.copy(started.assistant_message)
     with transaction.atomic():
-        reply = {"text": message_text, "status": message_status}
-        rows.update(Message, reply, "id = %s", [message.pk])
-        finishing = rows.update(
-            CoachTurn, {"finished": now, **fields}, "id = %s AND finished IS NULL", [turn.pk]
+        Message.objects.filter(pk=message.pk).update(text=message_text, status=message_status)
+        finishing = CoachTurn.objects.filter(pk=turn.pk, finished__isnull=True).update(
+            finished=now, **fields
         )
-        rows.update(
-            Conversation, {"busy_until": None, "updated": now}, "id = %s", [turn.conversation_id]
-        )
+        Conversation.objects.filter(pk=turn.conversation_id).update(busy_until=None, updated=now)
         if finishing:
             for name, value in {"finished": now, **fields}.items():
                 setattr(turn, name, value)
@@ -412,29 +342,14 @@ def add_daily_spend(turn: CoachTurn) -> None:
     cost, tokens = turn.cost_usd, turn.tokens
     if not cost and not tokens:
         return
-    if _add_to_day(day, cost, tokens):
+    today = DailySpend.objects.filter(day=day)
+    if today.update(cost_usd=F("cost_usd") + cost, tokens=F("tokens") + tokens):
         return
     try:
         with transaction.atomic():  # a savepoint: PostgreSQL may see another worker's row first
             DailySpend.objects.create(day=day, cost_usd=cost, tokens=tokens)
     except IntegrityError:
-        _add_to_day(day, cost, tokens)
-
-
-def _add_to_day(day: date, cost: Decimal, tokens: int) -> bool:
-    # In SQL: the ORM took longer to compile this update's two F() expressions than the
-    # database took to run it.
-    table = connection.ops.quote_name(DailySpend._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET cost_usd = cost_usd + %s, tokens = tokens + %s WHERE day = %s",
-            [
-                connection.ops.adapt_decimalfield_value(cost, 14, 6),
-                tokens,
-                connection.ops.adapt_datefield_value(day),
-            ],
-        )
-        return bool(cursor.rowcount)
+        today.update(cost_usd=F("cost_usd") + cost, tokens=F("tokens") + tokens)
 
 
 class TurnBudgetStore:

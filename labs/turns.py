@@ -15,9 +15,8 @@ import contextlib
 import html
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -36,7 +35,7 @@ from labs.fragments import (
     render_message,
     render_notice,
 )
-from labs.limits import WINDOW, Caps, Spent, check_budget, check_rate, check_text
+from labs.limits import Caps, Refused, TurnLimits, check_text
 from labs.models import CoachTurn, Conversation, Message
 from labs.relay import LearnerGone, Outlet, TextRelay
 from resilient import (
@@ -53,23 +52,13 @@ from resilient import (
     correlation_scope,
     new_correlation_id,
 )
-from resilient.prices import DEFAULT_PRICES
 from resilient.tokens import estimate_input_tokens
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 ACTIONS = ("send", "retry")
-BUSY_MESSAGE = (
-    "The coach is still answering. Wait for the reply to finish, then send again: "
-    "your text is still in the box."
-)
 BROKEN_MESSAGE = "Something went wrong on our side. Your message is kept; try again."
-
-
-@dataclass(frozen=True)
-class Refused:
-    message: str
 
 
 @dataclass(frozen=True)
@@ -82,14 +71,6 @@ class Admitted:
     history: list[tuple[str, str]]
 
 
-def _caps() -> Caps:
-    return Caps(
-        conversation=Decimal(str(settings.BUDGET_CONVERSATION_USD)),
-        learner_today=Decimal(str(settings.BUDGET_LEARNER_DAY_USD)),
-        everyone_today=Decimal(str(settings.BUDGET_GLOBAL_DAY_USD)),
-    )
-
-
 def _limits() -> BudgetLimits:
     return BudgetLimits(
         conversation=Cap(cost_usd=settings.BUDGET_CONVERSATION_USD),
@@ -98,25 +79,18 @@ def _limits() -> BudgetLimits:
     )
 
 
+def _turn_limits() -> TurnLimits:
+    caps = Caps(
+        conversation=Decimal(str(settings.BUDGET_CONVERSATION_USD)),
+        learner_today=Decimal(str(settings.BUDGET_LEARNER_DAY_USD)),
+        everyone_today=Decimal(str(settings.BUDGET_GLOBAL_DAY_USD)),
+    )
+    return TurnLimits(per_minute=settings.CHAT_MESSAGES_PER_MINUTE, caps=caps)
+
+
 def _system(module: Module, lab: Lab) -> list[dict[str, Any]]:
     """The coach's system prompt: its persona and its lesson, as a cached prefix."""
     return cached_system(system_prefix(lab, module.lesson(lab.lesson)))
-
-
-def _worst_case(
-    system: list[dict[str, Any]], model: str
-) -> Callable[[list[tuple[str, str]]], Decimal]:
-    """The most a turn can cost, bounded as the resilient client bounds it before a call:
-    every input token (system prompt and history, estimated) written to the cache, and all
-    of `COACH_MAX_TOKENS` used."""
-    price = DEFAULT_PRICES.price(model)
-
-    def worst(history: list[tuple[str, str]]) -> Decimal:
-        tokens = estimate_input_tokens(system, api_messages(history))
-        cost = price.worst_case(tokens, settings.COACH_MAX_TOKENS)
-        return Decimal(str(round(cost, 6)))
-
-    return worst
 
 
 async def admit(
@@ -153,26 +127,19 @@ async def admit(
         except PlanError as exc:
             logger.error("bad fault plan %r: %s", plan, exc)
             return Refused("The fault plan for this server is not valid; tell the instructor.")
-    now = timezone.now()
-    per_minute = settings.CHAT_MESSAGES_PER_MINUTE
-    caps = _caps()
-
-    def rules(recent: Sequence[datetime], spent: Spent) -> str | None:
-        return check_rate(recent, now, per_minute) or check_budget(spent, caps)
-
     request = store.TurnRequest(
         text,
         retry_of,
         backend.kind,
         backend.model,
         plan or "",
-        _worst_case(_system(module, lab), backend.model),
+        limits=_turn_limits(),
+        system_tokens=estimate_input_tokens(_system(module, lab), []),
+        max_tokens=settings.COACH_MAX_TOKENS,
     )
-    admission = await store.admit_turn(
-        conversation, user_id, request, now=now, window=WINDOW, rules=rules, busy=BUSY_MESSAGE
-    )
-    if isinstance(admission, str):
-        return Refused(admission)
+    admission = await store.admit_turn(conversation, user_id, request, timezone.now())
+    if isinstance(admission, Refused):
+        return admission
     return Admitted(
         admission.started,
         backend,

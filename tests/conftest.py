@@ -19,8 +19,9 @@ PASSWORD = "correct horse battery staple"
 
 @pytest.fixture(scope="session", autouse=True)
 def close_the_shared_database_thread(django_db_setup, django_db_blocker):
-    """Close the connection the lab sockets' database thread keeps (`labs.dbthread`) before
-    the test database is dropped: PostgreSQL refuses to drop a database still in use."""
+    """Close the connection asgiref's shared thread holds before the test database is dropped:
+    the tests' own async ORM calls run there and leave it open (no request ends them), and
+    PostgreSQL refuses to drop a database still in use."""
     yield
 
     async def close() -> None:

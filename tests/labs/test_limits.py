@@ -131,21 +131,26 @@ async def test_a_second_message_while_the_coach_is_busy_is_refused(learner, fast
     assert await Message.objects.filter(conversation=conversation).acount() == 0
 
 
-def test_a_turns_reservation_is_the_clients_worst_case_for_what_it_will_send(
-    learner, lab_content, settings
+async def test_a_turn_reserves_its_worst_case_the_coach_prompt_and_all_its_output(
+    learner, fast_coach, settings
 ):
     from course.registry import get_module
-    from labs.turns import _system, _worst_case
+    from labs.coach import system_prefix
     from resilient.prices import DEFAULT_PRICES
+    from resilient.tokens import estimate_text_tokens
 
     settings.COACH_MAX_TOKENS = 1000
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    async with connected(learner, conversation.pk) as comm:
+        await send(comm, message="Hi")
+        await until_idle(comm)
+    turn = await CoachTurn.objects.aget(conversation=conversation)
     module = get_module(MODULE)
-    worst = _worst_case(_system(module, module.lab(LAB)), "claude-sonnet-4-6")
-    short = worst([("user", "Hi")])
-    longer = worst([("user", "Hi"), ("assistant", "Hello! " * 400), ("user", "And 429s?")])
-    all_output = Decimal(str(DEFAULT_PRICES.price("claude-sonnet-4-6").worst_case(0, 1000)))
-    # All the output it may write, plus its input (the persona and lesson, then the history).
-    assert all_output < short < longer
+    prompt = estimate_text_tokens(system_prefix(module.lab(LAB), module.lesson("retries")))
+    assert prompt > 100
+    worst = DEFAULT_PRICES.price(turn.model).worst_case(prompt + 1, 1000)
+    assert turn.reserved_usd >= Decimal(str(round(worst, 6)))
+    assert turn.cost_usd < turn.reserved_usd
 
 
 async def test_two_turns_at_once_cannot_together_spend_past_a_budget_each_fits_under(

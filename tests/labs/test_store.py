@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import threading
 from datetime import timedelta
@@ -14,38 +15,38 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from labs import store
-from labs.limits import WINDOW, Spent
+from labs.limits import BUSY_MESSAGE, Caps, Refused, TurnLimits
 from labs.models import CoachTurn, Conversation, DailySpend, Message
 from resilient import Spend
+from resilient.prices import DEFAULT_PRICES
 from tests.labs.conftest import make_conversation, past_turn
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-async def admit(
-    conversation: Conversation, seen: list[Spent], reserve: str = "0", refuse: str | None = None
-) -> store.Admission | str:
-    def rules(recent, spent: Spent) -> str | None:
-        seen.append(spent)
-        return refuse
+ROOMY = TurnLimits(per_minute=100, caps=Caps(Decimal(100), Decimal(100), Decimal(100)))
+SPENT = TurnLimits(per_minute=100, caps=Caps(Decimal(0), Decimal(100), Decimal(100)))
 
+
+async def admit(
+    conversation: Conversation, max_tokens: int = 0, limits: TurnLimits = ROOMY
+) -> store.Admission | Refused:
+    """Admit a turn whose reservation is its input (a few tokens) plus `max_tokens` of output."""
     request = store.TurnRequest(
         "How do I back off?",
         None,
         "offline",
-        "claude-x",
+        "claude-sonnet-4-6",
         "",
-        worst_case=lambda history: Decimal(reserve),
+        limits=limits,
+        system_tokens=0,
+        max_tokens=max_tokens,
     )
-    return await store.admit_turn(
-        conversation,
-        conversation.user_id,
-        request,
-        now=timezone.now(),
-        window=WINDOW,
-        rules=rules,
-        busy="busy",
-    )
+    return await store.admit_turn(conversation, conversation.user_id, request, timezone.now())
+
+
+def cost(spend: Spend) -> Decimal:
+    return Decimal(str(round(spend.cost_usd, 6)))
 
 
 async def test_each_scope_counts_its_own_turns(learner, other_learner):
@@ -64,10 +65,8 @@ async def test_each_scope_counts_its_own_turns(learner, other_learner):
         return conversation
 
     conversation = await sync_to_async(rows)()
-    seen: list[Spent] = []
-    admission = await admit(conversation, seen)
+    admission = await admit(conversation)
     assert isinstance(admission, store.Admission)
-    assert seen == [Spent(Decimal("0.300001"), Decimal("0.500001"), Decimal("1.300001"))]
     assert admission.spend == store.ScopeSpend(
         Spend(30, 0.300001), Spend(50, 0.500001), Spend(130, 1.300001)
     )
@@ -77,11 +76,12 @@ async def test_each_scope_counts_its_own_turns(learner, other_learner):
 
 async def test_a_refused_turn_leaves_the_conversation_free_and_nothing_saved(learner):
     conversation = await sync_to_async(make_conversation)(learner)
-    assert await admit(conversation, [], refuse="too fast") == "too fast"
+    refused = await admit(conversation, limits=SPENT)
+    assert isinstance(refused, Refused) and "This conversation has used its budget" in str(refused)
     await conversation.arefresh_from_db()
     assert conversation.busy_until is None  # the claim was rolled back with the rest
     assert await Message.objects.filter(conversation=conversation).acount() == 0
-    assert isinstance(await admit(conversation, []), store.Admission)
+    assert isinstance(await admit(conversation), store.Admission)
 
 
 async def test_a_held_conversation_is_refused_and_nothing_is_saved(learner):
@@ -89,7 +89,7 @@ async def test_a_held_conversation_is_refused_and_nothing_is_saved(learner):
     await Conversation.objects.filter(pk=conversation.pk).aupdate(
         busy_until=timezone.now() + timedelta(minutes=1)
     )
-    assert await admit(conversation, []) == "busy"
+    assert await admit(conversation) == Refused(BUSY_MESSAGE)
     assert await CoachTurn.objects.filter(conversation=conversation).acount() == 0
 
 
@@ -103,15 +103,15 @@ async def finish(admission: store.Admission, cost: str, **tokens: int) -> store.
 
 
 async def test_a_finished_turn_counts_once_in_everyones_spend_today(learner, other_learner):
-    first = await admit(await sync_to_async(make_conversation)(learner), [])
-    second = await admit(await sync_to_async(make_conversation)(other_learner), [])
+    first = await admit(await sync_to_async(make_conversation)(learner))
+    second = await admit(await sync_to_async(make_conversation)(other_learner))
     assert isinstance(first, store.Admission) and isinstance(second, store.Admission)
     await finish(first, "0.25", input_tokens=100, output_tokens=20)
     await finish(second, "0.5", input_tokens=200, cache_read_tokens=1000)
     await finish(first, "0.25", input_tokens=100, output_tokens=20)  # finished already: no-op
-    seen: list[Spent] = []
-    await admit(await sync_to_async(make_conversation)(other_learner, "budget-lab"), seen)
-    assert seen[0].everyone_today == Decimal("0.75")
+    third = await admit(await sync_to_async(make_conversation)(other_learner, "budget-lab"))
+    assert isinstance(third, store.Admission)
+    assert cost(third.spend.everyone_today) == Decimal("0.75")
     day = await DailySpend.objects.aget()
     assert (day.cost_usd, day.tokens) == (Decimal("0.75"), 1320)
 
@@ -146,7 +146,7 @@ async def test_a_lapsed_lease_is_taken_over_and_the_dead_workers_reply_marked_fa
         return conversation, reply
 
     conversation, reply = await sync_to_async(dead_workers_turn)()
-    admission = await admit(conversation, [])
+    admission = await admit(conversation)
     assert isinstance(admission, store.Admission)
     await reply.arefresh_from_db()
     assert reply.status == "failed"
@@ -154,51 +154,65 @@ async def test_a_lapsed_lease_is_taken_over_and_the_dead_workers_reply_marked_fa
     assert admission.history == [("user", "Hello?"), ("user", "How do I back off?")]
 
 
+async def test_a_turns_reservation_is_its_worst_case_for_what_it_will_send(learner):
+    conversation = await sync_to_async(make_conversation)(learner)
+    short = await admit(conversation, max_tokens=1000)
+    assert isinstance(short, store.Admission)
+    await finish(short, "0")
+    longer = await admit(conversation, max_tokens=1000)  # with the first turn in its history
+    assert isinstance(longer, store.Admission)
+    all_output = Decimal(str(DEFAULT_PRICES.price("claude-sonnet-4-6").worst_case(0, 1000)))
+    # All the output it may write, plus its input (the history so far, then the new message).
+    assert all_output < short.started.turn.reserved_usd < longer.started.turn.reserved_usd
+
+
 async def test_a_running_turn_holds_its_worst_case_in_every_budget_until_it_finishes(
     learner, other_learner
 ):
-    first = await admit(await sync_to_async(make_conversation)(learner), [], reserve="0.5")
+    first = await admit(await sync_to_async(make_conversation)(learner), max_tokens=10_000)
     assert isinstance(first, store.Admission)
-    seen: list[Spent] = []
+    reserved = first.started.turn.reserved_usd
+    assert reserved > Decimal("0.1")
     # The same learner in another lab, while the first turn streams.
-    second = await admit(await sync_to_async(make_conversation)(learner, "budget-lab"), seen)
+    second = await admit(await sync_to_async(make_conversation)(learner, "budget-lab"))
     assert isinstance(second, store.Admission)
-    assert seen[-1] == Spent(Decimal("0"), Decimal("0.5"), Decimal("0.5"))
-    assert second.spend.learner_today.cost_usd == pytest.approx(0.5)
+    spend = second.spend
+    assert (cost(spend.conversation), cost(spend.learner_today)) == (0, reserved)
+    assert cost(spend.everyone_today) == reserved
     await finish(first, "0.125", output_tokens=300)
     await finish(second, "0")
-    await admit(await sync_to_async(make_conversation)(other_learner), seen)
+    third = await admit(await sync_to_async(make_conversation)(other_learner))
+    assert isinstance(third, store.Admission)
     # Finished: what it cost replaces what it might have cost.
-    assert seen[-1] == Spent(Decimal("0"), Decimal("0"), Decimal("0.125"))
+    assert cost(third.spend.learner_today) == 0
+    assert cost(third.spend.everyone_today) == Decimal("0.125")
 
 
 async def test_a_turn_that_never_finished_stops_holding_its_reservation(learner):
     conversation = await sync_to_async(make_conversation)(learner)
-    stale = await admit(conversation, [], reserve="0.5")
+    stale = await admit(conversation, max_tokens=10_000)
     assert isinstance(stale, store.Admission)
     await CoachTurn.objects.filter(pk=stale.started.turn.pk).aupdate(
         started=timezone.now() - store.HOLD - timedelta(minutes=1)
     )
-    seen: list[Spent] = []
-    await admit(await sync_to_async(make_conversation)(learner, "budget-lab"), seen)
-    assert seen[-1].learner_today == seen[-1].everyone_today == Decimal("0")
+    later = await admit(await sync_to_async(make_conversation)(learner, "budget-lab"))
+    assert isinstance(later, store.Admission)
+    assert cost(later.spend.learner_today) == cost(later.spend.everyone_today) == 0
 
 
 async def test_taking_over_a_lapsed_lease_ends_the_dead_workers_turn(learner):
     conversation = await sync_to_async(make_conversation)(learner)
-    dead = await admit(conversation, [], reserve="0.5")
+    dead = await admit(conversation, max_tokens=10_000)
     assert isinstance(dead, store.Admission)
     await Conversation.objects.filter(pk=conversation.pk).aupdate(
         busy_until=timezone.now() - timedelta(seconds=1)
     )
-    seen: list[Spent] = []
-    assert isinstance(await admit(conversation, seen), store.Admission)
-    # Ended before the rules read the spend: the retry is not refused for its reservation.
-    assert seen[-1] == Spent(Decimal("0"), Decimal("0"), Decimal("0"))
+    retry = await admit(conversation)
+    assert isinstance(retry, store.Admission)
+    # Ended before the spend was read: the retry is not refused for its reservation.
+    assert retry.spend == store.ScopeSpend(Spend(), Spend(), Spend())
     turn = await CoachTurn.objects.aget(pk=dead.started.turn.pk)
     assert turn.finished is not None and turn.outcome == "degraded"
-    assert await admit(await sync_to_async(make_conversation)(learner, "budget-lab"), seen)
-    assert seen[-1].learner_today == Decimal("0")  # the new turn reserved nothing
 
 
 @pytest.mark.postgres
@@ -210,23 +224,12 @@ def test_a_second_workers_admission_waits_for_the_first(learner, other_learner):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: make test-postgres")
     conversation = make_conversation(other_learner)
-    request = store.TurnRequest("Hello?", None, "offline", "claude-x", "", lambda h: Decimal(0))
     done = threading.Event()
 
     def second_worker() -> None:
-        try:
-            store.admit_turn.func(  # the hop's body, on this thread's own connection
-                conversation,
-                other_learner.pk,
-                request,
-                now=timezone.now(),
-                window=WINDOW,
-                rules=lambda recent, spent: None,
-                busy="busy",
-            )
-            done.set()
-        finally:
-            connection.close()
+        # Another event loop in another thread: its hop runs on a connection of its own.
+        asyncio.run(admit(conversation))
+        done.set()
 
     with transaction.atomic():
         store.serialise_admissions()  # the first worker, mid-admission

@@ -60,8 +60,7 @@ async def open_conversations(learner: Learner, urls: list[str], count: int) -> l
 
 async def run_burst(start_deployment, username: str, **settings: str) -> BurstOutcome:
     with served_simulator(rpm=RPM, ttft=0.05, tokens_per_second=200) as served:
-        # Workers keep their database connections, as in production (docs/deploy.md).
-        deployment = start_deployment(served.url, DB_CONN_MAX_AGE="60", **settings)
+        deployment = start_deployment(served.url, **settings)
         urls = [worker.url for worker in deployment.workers]
         learner = await sign_up(urls[0], username)
         conversations = await open_conversations(learner, urls, BURST)
