@@ -2,18 +2,13 @@
 
 The coach turn runs as its own task, never inside `receive()`: Channels handles one message
 at a time per socket, so a reply streamed from `receive()` would hide the disconnect that
-must cancel it. Frames for other tabs of the same conversation cross the channel layer as
-coalesced frames (group `lab-conversation-<id>`), never one message per token, and only once
-another tab has said it watches: each turn is announced to the group (`chat.turn`), and a tab
-that sees the announcement, or that opens mid-reply, asks the tab streaming the reply
-(`chat.catch_up`), which sends it the text so far and from then on streams to the group too.
-
-Channels runs `close_old_connections` in the database thread before every message it
-dispatches. That thread is the one every turn's admission and finish queue on, so the
-learner's frames and the layer's skip that hop: the layer's handlers touch no database, and
-every database hop of a message (`labs.store`, through `database_sync_to_async`) checks the
-thread's connection itself. A tab drops its own copy of a frame it sent to the group before doing
-anything else with it.
+must cancel it. The task sends this tab its frames directly (`to_self`); frames for other tabs
+of the same conversation cross the channel layer as coalesced frames (group
+`lab-conversation-<id>`), never one message per token, and only once another tab has said it
+watches: each turn is announced to the group (`chat.turn`), and a tab that sees the
+announcement, or that opens mid-reply, asks the tab streaming the reply (`chat.catch_up`),
+which sends it the text so far and from then on streams to the group too. A tab drops its own
+copy of a frame it sent to the group.
 """
 
 from __future__ import annotations
@@ -51,8 +46,7 @@ def _log_failure(task: asyncio.Task[Any]) -> None:
 class LabChatConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels has no type hints
     async def connect(self) -> None:
         self.task: asyncio.Task[Any] | None = None
-        self.relay: TextRelay | None = None
-        self.watcher_waiting = False  # a tab asked to watch before this turn's relay existed
+        self.relay: TextRelay | None = None  # the reply this tab's turn is streaming
         self.group = ""
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -87,6 +81,9 @@ class LabChatConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels
         if getattr(self, "group", ""):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
+    def streaming(self) -> bool:
+        return self.task is not None and not self.task.done()
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
             data = json.loads(text_data or "")
@@ -96,41 +93,31 @@ class LabChatConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels
         if not isinstance(data, dict):
             await self.send(text_data=turns.alert_frame(NOT_OBJECT))
             return
-        if self.task is not None and not self.task.done():
+        if self.streaming():
             await self.send(text_data=turns.alert_frame(BUSY_MESSAGE))
             return
         try:
-            result = await turns.admit(self.conversation, self.module, self.lab, self.user_id, data)
+            admitted = await turns.admit(
+                self.conversation, self.module, self.lab, self.user_id, data
+            )
         except Exception:
             logger.exception("could not admit a lab message")
             await self.send(text_data=turns.alert_frame(turns.BROKEN_MESSAGE))
             return
-        if isinstance(result, Refused):
-            await self.send(text_data=turns.alert_frame(result.message))
+        if isinstance(admitted, Refused):
+            await self.send(text_data=turns.alert_frame(admitted.message))
             return
-        mine, theirs = turns.accepted_frames(result, self.module, self.lab)
+        # Made before the turn is announced: a tab answering the announcement finds it.
+        self.relay = TextRelay(self, admitted.started.assistant_message.pk)
+        mine, theirs = turns.accepted_frames(admitted, self.module, self.lab)
         await self.send(text_data=mine)
         await self.channel_layer.group_send(
             self.group, {"type": TURN_EVENT, "frame": theirs, "sender": self.channel_name}
         )
-        self.task = asyncio.create_task(
-            turns.run_turn(result, self.conversation, self.module, self.lab, self)
-        )
+        self.task = asyncio.create_task(turns.run_turn(admitted, self.module, self.lab, self.relay))
         self.task.add_done_callback(_log_failure)
 
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        handler = {
-            "websocket.receive": self.websocket_receive,
-            FRAME_EVENT: self.chat_frame,
-            TURN_EVENT: self.chat_turn,
-            CATCH_UP_EVENT: self.chat_catch_up,
-        }.get(message.get("type", ""))
-        if handler is None:
-            await super().dispatch(message)  # connect, disconnect
-        else:
-            await handler(message)
-
-    # -- Outlet for the turn task --------------------------------------------------------
+    # -- Outlet of this tab's turn ---------------------------------------------------------
 
     async def to_self(self, frame: str) -> None:
         try:
@@ -145,11 +132,7 @@ class LabChatConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels
             self.group, {"type": FRAME_EVENT, "frame": frame, "sender": self.channel_name}
         )
 
-    def streaming(self, relay: TextRelay | None) -> None:
-        if relay is not None and self.watcher_waiting:
-            relay.watched = True
-        self.watcher_waiting = False
-        self.relay = relay
+    # -- The conversation's group (channel layer handlers) ---------------------------------
 
     async def chat_frame(self, event: dict[str, Any]) -> None:
         if event.get("sender") != self.channel_name:
@@ -168,9 +151,7 @@ class LabChatConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels
         reply_to = event.get("reply_to")
         if not isinstance(reply_to, str) or reply_to == self.channel_name:
             return
-        if self.relay is None:
-            # The turn may be announced and its relay not made yet: it starts watched.
-            self.watcher_waiting = self.task is not None and not self.task.done()
+        if self.relay is None or not self.streaming():
             return
         frame = self.relay.watched_by_another()
         if frame is not None:

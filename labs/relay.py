@@ -2,8 +2,8 @@
 
 An `Outlet` is where a turn's frames go (`to_self`: the tab that asked, by direct send;
 `to_others`: every other tab of the conversation, through the channel layer), so turns never
-know about websockets. It also learns which relay is streaming (`streaming`), so that a tab
-opening mid-reply can be sent the text the other tabs already have (`catch_up_frame`).
+know about websockets. The socket that asked keeps the relay of its turn, so that a tab opening
+mid-reply can be sent the text the other tabs already have (`catch_up_frame`).
 
 Most replies have no other tab watching them, and every message on the channel layer costs
 the sending and the receiving consumer far more than a token: so streamed text goes to the
@@ -26,9 +26,6 @@ class Outlet(Protocol):
     async def to_self(self, frame: str) -> None: ...
 
     async def to_others(self, frame: str) -> None: ...
-
-    def streaming(self, relay: TextRelay | None) -> None:
-        """The relay of the reply now streaming; None once it has ended."""
 
 
 class TextRelay:

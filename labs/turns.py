@@ -183,9 +183,6 @@ class _OthersOnly:
     async def to_others(self, frame: str) -> None:
         await self.outlet.to_others(frame)
 
-    def streaming(self, relay: TextRelay | None) -> None:
-        return None
-
 
 async def _both(outlet: Outlet, frame: str) -> None:
     await outlet.to_self(frame)
@@ -223,14 +220,14 @@ def _telemetry(final: Completed | Degraded, billed_cost: float, latency: float) 
 
 async def run_turn(
     admitted: Admitted,
-    conversation: Conversation,
     module: Module,
     lab: Lab,
-    outlet: Outlet,
+    relay: TextRelay,
     *,
     clock: Callable[[], float] = time.monotonic,
 ) -> CoachTurn | None:
-    """Stream one reply to the outlet and store it; returns the finished turn row."""
+    """Stream one reply through the relay to its outlet and store it; returns the turn row."""
+    outlet = relay.outlet
     started = admitted.started
     turn_id = started.turn.pk
     begun = clock()
@@ -250,8 +247,8 @@ async def run_turn(
     try:
         with correlation_scope(cid):
             final = await _holding_lease(
-                conversation.pk,
-                _stream(admitted, conversation, module, lab, outlet, budget_store, restarts, clock),
+                started.turn.conversation_id,
+                _stream(admitted, module, lab, relay, budget_store, restarts, clock),
             )
     except (asyncio.CancelledError, LearnerGone) as exc:
         cancelled = {
@@ -312,10 +309,9 @@ async def _holding_lease(conversation_id: int, work: Awaitable[T]) -> T:
 
 async def _stream(
     admitted: Admitted,
-    conversation: Conversation,
     module: Module,
     lab: Lab,
-    outlet: Outlet,
+    relay: TextRelay,
     budget_store: store.TurnBudgetStore,
     restarts: list[dict[str, Any]],
     clock: Callable[[], float],
@@ -325,46 +321,42 @@ async def _stream(
     user_id = started.turn.user_id
     client = client_for(admitted.backend, Budget(_limits(), store=budget_store))
     headers = fault_headers(admitted.fault_plan, started.turn.pk) if admitted.fault_plan else None
-    relay = TextRelay(outlet, message_id)
+    outlet = relay.outlet
     events = client.stream(
         model=admitted.backend.model,
         max_tokens=settings.COACH_MAX_TOKENS,
         system=_system(module, lab),
         messages=api_messages(admitted.history),
         budget_keys=BudgetKeys(
-            conversation=str(conversation.pk), learner=str(started.turn.user_id)
+            conversation=str(started.turn.conversation_id), learner=str(started.turn.user_id)
         ),
         extra_headers=headers,
         metadata={"user_id": f"learner-{user_id}"},
     )
-    outlet.streaming(relay)  # a tab opening mid-reply catches up from it
-    try:
-        async with contextlib.aclosing(events) as stream:
-            async for event in stream:
-                if isinstance(event, TextDelta):
-                    await relay.add(event.text, clock())
-                elif isinstance(event, Retrying):
-                    await relay.flush(clock())
-                    notice = (
-                        f"Attempt {event.attempt} failed ({event.reason}). "
-                        f"Trying again in {event.delay:.1f} s."
-                    )
-                    content = render_notice(notice) + status(f"Coach is retrying: {event.reason}")
-                    await _both(
-                        outlet, frames.frame(frames.notice_target(message_id), "innerHTML", content)
-                    )
-                elif isinstance(event, Restart):
-                    relay.reset()
-                    restarts.append({"attempt": event.attempt, "reason": event.reason})
-                    notice = (
-                        f"Restart: the stream broke after it started ({event.reason}), so the "
-                        "partial reply was discarded and the coach is starting again."
-                    )
-                    await _both(outlet, frames.clear_text_frame(message_id, render_notice(notice)))
-                else:
-                    return event
-    finally:
-        outlet.streaming(None)
+    async with contextlib.aclosing(events) as stream:
+        async for event in stream:
+            if isinstance(event, TextDelta):
+                await relay.add(event.text, clock())
+            elif isinstance(event, Retrying):
+                await relay.flush(clock())
+                notice = (
+                    f"Attempt {event.attempt} failed ({event.reason}). "
+                    f"Trying again in {event.delay:.1f} s."
+                )
+                content = render_notice(notice) + status(f"Coach is retrying: {event.reason}")
+                await _both(
+                    outlet, frames.frame(frames.notice_target(message_id), "innerHTML", content)
+                )
+            elif isinstance(event, Restart):
+                relay.reset()
+                restarts.append({"attempt": event.attempt, "reason": event.reason})
+                notice = (
+                    f"Restart: the stream broke after it started ({event.reason}), so the "
+                    "partial reply was discarded and the coach is starting again."
+                )
+                await _both(outlet, frames.clear_text_frame(message_id, render_notice(notice)))
+            else:
+                return event
     raise RuntimeError("the resilient client ended without Completed or Degraded")
 
 
