@@ -3,7 +3,8 @@
 `choose_backend()` reads settings every time it is called, so an operator who sets or clears
 `ANTHROPIC_API_KEY` (or flips a switch built on top of this function) changes the next turn
 without a restart. Both backends are the same `ResilientClient` over an `AsyncAnthropic`; only
-the HTTP transport differs (the network, or the simulator in process).
+the HTTP client differs: the SDK's aiohttp client over the network (proxies as the environment
+names them: `HTTPS_PROXY`, `NO_PROXY`...), or the simulator's transport in process.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from resilient import (
     ResilientClient,
 )
 from resilient.simulator import Simulator, SimulatorConfig
-from resilient.transport import StreamingTransport, proxies_configured
 
 OFFLINE_LABEL = "Offline coach"
 # The simulator needs a key-shaped string; it is never sent anywhere.
@@ -105,22 +105,10 @@ def _sdk(backend: Backend) -> anthropic.AsyncAnthropic:
                     api_key=key[0],
                     base_url=key[1] or None,
                     max_retries=0,
-                    http_client=api_http_client(),
+                    http_client=anthropic.DefaultAioHttpClient(),
                 )
             _sdks[key] = sdk
         return sdk
-
-
-def api_http_client() -> httpx2.AsyncClient | None:
-    """The real API's HTTP client: the lean streaming transport, unless a proxy is set
-    (which only the SDK's default client speaks)."""
-    if proxies_configured():
-        return None
-    return httpx2.AsyncClient(
-        transport=StreamingTransport(),
-        timeout=anthropic.DEFAULT_TIMEOUT,
-        follow_redirects=True,
-    )
 
 
 def governor() -> RateGovernor | None:
@@ -167,7 +155,8 @@ def client_for(backend: Backend, budget: Budget | None) -> ResilientClient:
         fallback_model=fallback,
         sleep=retry_sleep,
         telemetry_hooks=(observe_record,),
-        # The page gets a frame every FRAME_INTERVAL: reading the upstream more often than
-        # that only wakes the process once per token for text that waits for the frame.
-        read_interval=frames.FRAME_INTERVAL,
+        # The page gets a frame every FRAME_INTERVAL: reading the socket more often than that
+        # only wakes the process once per token for text that waits for the frame. (The
+        # simulator's in-process transport hands over one event per read: no pacing there.)
+        read_interval=0.0 if backend.offline else frames.FRAME_INTERVAL,
     )

@@ -62,8 +62,10 @@ class ResilientClient:
     ) -> None:
         """`read_interval`: once a reply's text has started, read the upstream at most this
         often (seconds), text arriving meanwhile leaving as one piece. For a caller that passes
-        text on no more often than that anyway; it takes effect when the SDK's HTTP transport
-        can pace reads (`resilient.transport.StreamingTransport`)."""
+        text on no more often than that anyway, over an HTTP client whose read returns all that
+        has arrived (the SDK's aiohttp client over a socket). Leave it 0 over a transport that
+        hands over one event per read (the simulator's in-process one): there it would slow
+        the reply to one event per interval."""
         self.sdk = sdk
         self.policy = policy
         self.governor = governor

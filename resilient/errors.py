@@ -2,9 +2,10 @@
 
 Failures arrive differently depending on *when* they happen: a status error (SDK) before
 the 200, an SSE `event: error` in the body (`stream_error`; the SDK's own stream raises an
-`APIStatusError` with `status_code == 200` for it), a connection error for a dropped body,
-a timeout for a stall (the SDK's `APIConnectionError` / `APITimeoutError` in the locked
-release; older releases let the HTTP library's own errors escape, so both are mapped), and
+`APIStatusError` with `status_code == 200` for it), a connection error for a dropped body
+and a timeout for a stall (the SDK's `APIConnectionError` / `APITimeoutError` from its typed
+stream; the HTTP library's own `httpx2` errors from the streaming response's `iter_bytes`,
+which `resilient.stream` reads, whichever HTTP client is underneath), and
 nothing at all for a clean end of body before `message_stop`. `classify` maps every one of
 them to a `ResilientError` carrying the degradation kind and whether a retry can help; the
 client translates at the boundary with `raise classify(exc) from exc`.
@@ -23,6 +24,9 @@ from resilient.events import DEGRADED_MESSAGES
 from resilient.policy import Failure, parse_retry_after, should_retry_header
 
 SPEND_LIMIT_CODE = "enforced_spend_limit_reached"
+
+# What calling the API and reading a streamed body can raise, for `classify` to translate.
+API_ERRORS: tuple[type[Exception], ...] = (anthropic.APIError, httpx2.HTTPError)
 
 
 class ResilientError(Exception):

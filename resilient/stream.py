@@ -1,15 +1,17 @@
 """One streaming attempt: open the stream, yield text, enforce the per-attempt timeouts.
 
 The SDK builds and sends the request (`messages.with_streaming_response.create(stream=True)`:
-its headers, auth, and an `APIStatusError` for a refused request); the response body is
-decoded here (`resilient.sse`), which costs a fraction of the SDK's typed stream per event.
-What this adds:
-- a first-token timeout (request sent -> first text) and an idle timeout (between events once
+its headers, auth, its HTTP client, and an `APIStatusError` for a refused request); the
+response body is decoded here (`resilient.sse`), which costs a fraction of the SDK's typed
+stream per event (`python -m bench.relay` prints both). What this adds:
+- a first-token deadline (request sent -> first text), an idle deadline (between events once
   text has started; `ping` events do not count as progress, while they keep the HTTP read
-  timeout from firing); a total timeout for the attempt (`resilient.watchdog`);
-- text that arrived in one read leaves as one piece: each hop through the client and the
-  relay costs more than the text it carries (with `resilient.transport`, a read is everything
-  that has arrived, and can be paced);
+  timeout from firing) and a deadline for the whole attempt, each an `asyncio.timeout` around
+  one read only: while the caller handles a piece of text no deadline runs, so a slow consumer
+  never times the upstream out and a cancellation never lands in the consumer's code;
+- paced reads (`read_interval`): once text has started, the body is read at most that often,
+  and what arrived meanwhile leaves as one piece (a socket read returns all that has arrived,
+  so one wake-up per interval instead of one per event; the first token is never held back);
 - a stream that ends without `message_stop` is an interruption, never a completion; an SSE
   `event: error` is classified by its error type;
 - every failure leaves as a classified `ResilientError` (`raise ... from`), and the response
@@ -18,20 +20,24 @@ What this adds:
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import anthropic
-import httpx2
 
-from resilient.errors import NetworkError, classify, stream_error
+from resilient.errors import API_ERRORS, NetworkError, TimedOut, classify, stream_error
 from resilient.events import Usage
 from resilient.policy import Timeouts
 from resilient.sse import ServerEvent, SSEDecoder
-from resilient.transport import BodyControl, body_chunks
-from resilient.watchdog import Watchdog
+
+T = TypeVar("T")
+
+# How long the end of a body may take to follow its `message_stop`.
+FINISH_SECONDS = 1.0
 
 
 @dataclass(slots=True)
@@ -51,10 +57,22 @@ class AttemptState:
         return bool(self.text)
 
 
-def sdk_timeout(timeouts: Timeouts) -> httpx2.Timeout:
-    # The HTTP read timeout is only a backstop: pings reset it, our own timers do the real work.
+def sdk_timeout(timeouts: Timeouts) -> anthropic.Timeout:
+    # The HTTP read timeout is only a backstop: pings reset it, our own deadlines do the work.
     read = max(timeouts.first_token, timeouts.idle) + 1.0
-    return httpx2.Timeout(connect=timeouts.connect, read=read, write=read, pool=read)
+    return anthropic.Timeout(connect=timeouts.connect, read=read, write=read, pool=read)
+
+
+async def _by(when: float, label: str, step: Awaitable[T]) -> T:
+    """`await step`, or `TimedOut(label)` once the loop's clock passes `when`."""
+    timeout = asyncio.timeout_at(when)
+    try:
+        async with timeout:
+            return await step
+    except TimeoutError as exc:
+        if timeout.expired():
+            raise TimedOut(label) from exc
+        raise
 
 
 async def run_attempt(
@@ -70,62 +88,76 @@ async def run_attempt(
     """Yield the text of one attempt; on success `state` holds usage and stop_reason.
 
     Use it under `contextlib.aclosing` so that closing the consumer closes the upstream now.
-    With `read_interval`, once text has started the body is read at most that often, when
-    the transport can pace it (`resilient.transport.BodyControl`): the first token is never
-    held back, later text waits at most one interval in the socket's buffer.
     """
+    loop = asyncio.get_running_loop()
     state.started = clock()
-    watchdog = Watchdog(
-        timeouts.total,
-        f"reply not finished within {timeouts.total:g}s",
-        timeouts.first_token,
-        f"no response within {timeouts.first_token:g}s",
-    )
-    first_token_at = watchdog.deadline
+    begun = loop.time()
+    ends_at = begun + timeouts.total
+    total = f"reply not finished within {timeouts.total:g}s"
+    first_by = min(begun + timeouts.first_token, ends_at)
+    idle = f"stream idle for {timeouts.idle:g}s"
     reply = _Reply()
     try:
-        async with (
-            watchdog,
-            sdk.messages.with_streaming_response.create(
+        async with contextlib.AsyncExitStack() as stack:
+            opening = sdk.messages.with_streaming_response.create(
                 **request, stream=True, timeout=sdk_timeout(timeouts)
-            ) as response,
-        ):
-            http = response.http_response
-            state.headers = http.headers
-            state.request_id = http.headers.get("request-id")
+            )
+            no_response = f"no response within {timeouts.first_token:g}s"
+            response = await _by(
+                first_by,
+                total if first_by >= ends_at else no_response,
+                stack.enter_async_context(opening),
+            )
+            state.headers = response.headers
+            state.request_id = response.request_id
             if on_headers is not None:
-                await on_headers(http.headers)
-            watchdog.until(first_token_at, f"no first token within {timeouts.first_token:g}s")
-            idle = f"stream idle for {timeouts.idle:g}s"
+                await on_headers(response.headers)
+            chunks = cast(AsyncGenerator[bytes, None], response.iter_bytes())
+            stack.push_async_callback(chunks.aclose)
             decoder = SSEDecoder()
-            control = http.extensions.get("body_control")
-            async for chunk in body_chunks(http):
+            until, label = first_by, f"no first token within {timeouts.first_token:g}s"
+            while not reply.stopped:
+                if until >= ends_at:
+                    until, label = ends_at, total
+                chunk = await _by(until, label, anext(chunks, None))
+                if chunk is None:
+                    break
                 pieces, progressed = reply.take(decoder.feed(chunk), state.headers)
                 if pieces:
+                    read_at = loop.time()
                     if state.first_text_at is None:
                         state.first_text_at = clock()
-                        if read_interval and isinstance(control, BodyControl):
-                            control.interval = read_interval
                     state.text.extend(pieces)
                     # Output so far, so that a failed attempt is still accounted for.
                     state.usage = _with_output(reply.usage, len(state.text))
-                    watchdog.pause()
                     yield pieces[0] if len(pieces) == 1 else "".join(pieces)
-                    watchdog.within(timeouts.idle, idle)
+                    due = read_at + read_interval - loop.time()
+                    if due > 0 and not reply.stopped:
+                        await asyncio.sleep(due)
+                    until, label = loop.time() + timeouts.idle, idle
                 elif progressed and state.first_text_at is not None:
-                    watchdog.within(timeouts.idle, idle)
-                if reply.stopped:
-                    if isinstance(control, BodyControl):
-                        control.drain = True  # only the body's end is left: keep the connection
-                    break
-    except (anthropic.APIError, httpx2.HTTPError) as exc:
+                    until, label = loop.time() + timeouts.idle, idle
+            if reply.stopped:
+                await _finish_body(chunks)
+    except API_ERRORS as exc:
         raise classify(exc) from exc
-    if reply.stopped:
-        state.usage = reply.usage
-        state.stop_reason = reply.stop_reason
-    if not reply.stopped or state.stop_reason is None:
+    if not reply.stopped or reply.stop_reason is None:
         # A clean end of body before `message_stop`: the reply is cut, not complete.
         raise NetworkError("stream ended before message_stop")
+    state.usage = reply.usage
+    state.stop_reason = reply.stop_reason
+
+
+async def _finish_body(chunks: AsyncIterator[bytes]) -> None:
+    """Read what follows `message_stop` (the body's end, normally already here), briefly.
+
+    A body read to its end leaves its connection to the pool for the next request; one closed
+    early is dropped. Whatever happens here, the reply itself is complete.
+    """
+    with contextlib.suppress(TimeoutError, *API_ERRORS):
+        async with asyncio.timeout(FINISH_SECONDS):
+            async for _ in chunks:
+                pass
 
 
 class _Reply:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 
 import pytest
@@ -98,7 +99,7 @@ async def test_the_coach_prefix_is_cached_across_turns_of_a_real_lab(
 async def test_a_real_api_turn_streams_over_loopback_in_paced_frames(
     learner, lab_content, settings
 ):
-    """The real-API path end to end: the SDK over the lean transport (reads paced to the frame
+    """The real-API path end to end: the SDK's aiohttp client (reads paced to the frame
     interval) to the simulator served on a loopback socket, relayed in coalesced frames, stored
     whole. That pacing gives fewer pieces is tested in `tests/resilient`."""
     from labs.offline import offline_responder
@@ -128,20 +129,36 @@ async def test_a_real_api_turn_streams_over_loopback_in_paced_frames(
     assert html.unescape("".join(streamed)) == reply.text
 
 
-def test_the_real_api_uses_the_lean_transport_unless_a_proxy_is_set(monkeypatch):
-    from labs.backend import api_http_client
-    from resilient.transport import StreamingTransport
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 
-    for name in (
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-    ):
+
+async def test_the_real_api_goes_through_the_proxy_the_environment_names(settings, monkeypatch):
+    """An operator behind a proxy sets `HTTPS_PROXY` (here `HTTP_PROXY`: the test's proxy and
+    API speak plain HTTP) and `NO_PROXY`, as for any other program."""
+    from labs import backend
+    from resilient import Completed, Degraded
+    from resilient.simulator import Simulator, SimulatorConfig
+    from tests.resilient.conftest import serving
+
+    for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    client = api_http_client()
-    assert client is not None and isinstance(client._transport, StreamingTransport)
-    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
-    assert api_http_client() is None  # the SDK's default client, which speaks proxies
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setattr(backend, "retry_sleep", lambda seconds: asyncio.sleep(0))
+    settings.COACH_GOVERNOR = "off"
+    # A name that resolves nowhere: only a proxy can reach it. The simulator plays the proxy
+    # (it answers a request sent to it in proxy form as it answers any other).
+    settings.ANTHROPIC_BASE_URL = "http://api.anthropic.invalid"
+    api = backend.Backend("api", "claude-haiku-4-5", "claude-haiku-4-5")
+    ask = {"max_tokens": 50, "messages": [{"role": "user", "content": "Through the proxy?"}]}
+    sim = Simulator(SimulatorConfig())
+    async with serving(sim) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy)
+        settings.ANTHROPIC_API_KEY = "sk-through-the-proxy"
+        events = [e async for e in backend.client_for(api, None).stream(model=api.model, **ask)]
+        assert isinstance(events[-1], Completed) and sim.stats.completed == 1
+
+        monkeypatch.setenv("NO_PROXY", "api.anthropic.invalid")
+        settings.ANTHROPIC_API_KEY = "sk-around-the-proxy"
+        events = [e async for e in backend.client_for(api, None).stream(model=api.model, **ask)]
+        assert isinstance(events[-1], Degraded) and events[-1].kind == "network"
+        assert sim.stats.attempts == 1

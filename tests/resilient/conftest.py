@@ -29,12 +29,17 @@ async def no_sleep(seconds: float) -> None:
     return None
 
 
-def sdk_for(transport: httpx2.AsyncBaseTransport | None = None, base_url: str = "http://sim.test"):
+def sdk_for(
+    transport: httpx2.AsyncBaseTransport | None = None,
+    base_url: str = "http://sim.test",
+    http_client: httpx2.AsyncClient | None = None,
+):
+    """An SDK client over `transport` (the simulator's, in process), or over `http_client`,
+    or over the SDK's default HTTP client."""
+    if transport is not None:
+        http_client = httpx2.AsyncClient(transport=transport)
     return anthropic.AsyncAnthropic(
-        api_key="sk-test",
-        base_url=base_url,
-        max_retries=0,
-        http_client=httpx2.AsyncClient(transport=transport) if transport else None,
+        api_key="sk-test", base_url=base_url, max_retries=0, http_client=http_client
     )
 
 
