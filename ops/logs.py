@@ -2,13 +2,12 @@
 
 Configured on the console handler in `config/settings.py` (`LOGGING["filters"]`), so it sees
 every record that is written, from any logger. The `resilient` logger writes each attempt and
-call as a JSON string; the filter turns that string into fields, so each log line is one flat
-JSON object that can be searched by `correlation_id`, `request_id`, `attempt` and so on.
+call as a dict of fields, which `config.logs.JsonFormatter` writes as one flat JSON object, so
+each log line can be searched by `correlation_id`, `request_id`, `attempt` and so on.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 
 from resilient.telemetry import correlation_id
@@ -16,18 +15,6 @@ from resilient.telemetry import correlation_id
 
 class CorrelationFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        if (
-            record.name == "resilient"
-            and isinstance(record.msg, str)
-            and record.msg.startswith("{")
-            and not record.args
-        ):
-            try:
-                fields = json.loads(record.msg)
-            except ValueError:
-                fields = None
-            if isinstance(fields, dict):
-                record.msg = fields
         if getattr(record, "correlation_id", None) is None:
             from_msg = record.msg.get("correlation_id") if isinstance(record.msg, dict) else None
             # Django logs 4xx/5xx responses after the middleware has returned (the id's scope

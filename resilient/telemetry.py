@@ -2,14 +2,14 @@
 
 The correlation id lives in a contextvar so that everything a request does (the web request,
 the coach turn, every API attempt) logs the same id without passing it around. Records go to
-the `resilient` logger as one JSON object per line and to optional metrics hooks.
+the `resilient` logger as a dict of fields (the deployment's formatter writes each as one JSON
+object per line) and to optional metrics hooks.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
-import json
 import logging
 import uuid
 from collections.abc import Iterator
@@ -97,22 +97,23 @@ class MetricsHook(Protocol):
     def __call__(self, record: Record) -> None: ...
 
 
-def to_json(record: Record) -> str:
+def fields(record: Record) -> dict[str, Any]:
+    """The record as loggable fields, durations rounded to 0.1 ms."""
     data: dict[str, Any] = asdict(record)
     for key in ("latency", "ttft", "governor_wait", "wait_chosen", "waited"):
         if isinstance(data.get(key), float):
             data[key] = round(data[key], 4)
-    return json.dumps(data, sort_keys=True)
+    return data
 
 
 def emit(record: Record, hooks: tuple[MetricsHook, ...] = ()) -> None:
-    """Log the record as JSON on the `resilient` logger and hand it to every hook.
+    """Log the record's fields on the `resilient` logger and hand it to every hook.
 
     A failing hook is logged and ignored: metrics must never break a learner's reply.
     """
     level = logging.INFO if record.outcome in ("ok", "completed") else logging.WARNING
     if logger.isEnabledFor(level):
-        logger.log(level, to_json(record))
+        logger.log(level, fields(record))
     for hook in hooks:
         try:
             hook(record)
