@@ -181,6 +181,25 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# --- Email (password reset): printed on the server's output unless EMAIL_HOST names SMTP ---
+EMAIL_HOST = envstr("EMAIL_HOST", "") or ""
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    # STARTTLS on 587 unless EMAIL_USE_SSL asks for implicit TLS (usually port 465).
+    EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", False)
+    EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", not EMAIL_USE_SSL)
+    EMAIL_PORT = envint("EMAIL_PORT", 465 if EMAIL_USE_SSL else 587, minimum=1)
+    EMAIL_HOST_USER = envstr("EMAIL_HOST_USER", "") or ""
+    EMAIL_HOST_PASSWORD = envsecret("EMAIL_HOST_PASSWORD", required=False) or ""
+    if EMAIL_USE_TLS and EMAIL_USE_SSL:
+        raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on")
+    EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 10, minimum=1)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = (
+    envstr("DEFAULT_FROM_EMAIL", "") or "Production Patterns course <course@localhost>"
+)
+
 # --- Course content ---
 CONTENT_DIR = Path(envstr("CONTENT_DIR", str(BASE_DIR / "content")) or "content")
 if not CONTENT_DIR.is_dir():

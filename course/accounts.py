@@ -1,13 +1,29 @@
-"""Sign-up; log in and log out are Django's own views."""
+"""Accounts: sign-up with an email address, and the learner's account page.
+
+Log in, log out, password change and password reset are Django's own views (wired in
+course/urls.py) with templates in templates/registration/ in the site's style.
+
+The email address is required at sign-up: it is the only way back into an account whose password
+is forgotten, and the account holds what the learner earned (read lessons, quiz and test scores,
+lab conversations). It is used for password reset only and shown to no one else.
+"""
 
 from __future__ import annotations
 
+from typing import cast
+
+from django import forms
+from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
+
+EMAIL_HELP = "Used only to reset a forgotten password; never shown to anyone else."
 
 
 def _safe_next(request: HttpRequest) -> str | None:
@@ -19,10 +35,46 @@ def _safe_next(request: HttpRequest) -> str | None:
     return None
 
 
+def _unused_email(email: str, user: User | None = None) -> str:
+    """The address, refused when another account has it (a reset link must reach one person)."""
+    others = User.objects.filter(email__iexact=email)
+    if user is not None:
+        others = others.exclude(pk=user.pk)
+    if others.exists():
+        raise forms.ValidationError(
+            "Another account already uses this email address. Log in to that account, or use "
+            "“Forgot your password?” on the log-in page."
+        )
+    return email
+
+
+class SignupForm(UserCreationForm[User]):
+    email = forms.EmailField(label="Email", max_length=254, help_text=EMAIL_HELP)
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ("username", "email")
+
+    def clean_email(self) -> str:
+        return _unused_email(User.objects.normalize_email(self.cleaned_data["email"]))
+
+
+class EmailForm(forms.ModelForm[User]):
+    email = forms.EmailField(label="Email", max_length=254, help_text=EMAIL_HELP)
+
+    class Meta:
+        model = User
+        fields = ("email",)
+
+    def clean_email(self) -> str:
+        email = User.objects.normalize_email(self.cleaned_data["email"])
+        return _unused_email(email, self.instance)
+
+
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
-    form: UserCreationForm[User] = UserCreationForm(request.POST or None)
+    form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
@@ -32,4 +84,20 @@ def signup(request: HttpRequest) -> HttpResponse:
         "registration/signup.html",
         {"form": form, "next": _safe_next(request)},
         status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    user = cast(User, request.user)  # login_required
+    form = EmailForm(request.POST or None, instance=user)
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Your email address is saved.")
+            return redirect("account")
+        user.refresh_from_db()  # the page shows the stored address beside the refused one
+    return render(
+        request, "registration/account.html", {"form": form}, status=400 if form.errors else 200
     )

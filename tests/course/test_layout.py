@@ -53,6 +53,7 @@ def test_an_instructor_has_the_same_navigation_on_every_page(
         "Analytics",
         "Lab conversations",
         "Operations",
+        "Account",
     ]
 
 

@@ -18,11 +18,16 @@ STILL_HERE = "() => window.__journeyMark === 'still here'"
 SLOW_SAVE_MS = 300
 
 
+def email_of(username: str) -> str:
+    return f"{username}@example.org"
+
+
 def sign_up(visitor: Visitor, username: str) -> None:
     page = visitor.goto("/", "home anonymous")
     page.get_by_role("link", name="Sign up").first.click()
     visitor.check("sign up")
     page.get_by_label("Username").fill(username)
+    page.get_by_label("Email").fill(email_of(username))
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password confirmation").fill(PASSWORD)
     page.get_by_role("button", name="Sign up").click()

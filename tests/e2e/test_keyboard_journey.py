@@ -28,6 +28,7 @@ def sign_up_by_keyboard(visitor: Visitor, username: str) -> None:
     page = visitor.goto("/accounts/signup/", "sign up")
     for label, text in (
         ("Username", username),
+        ("Email", steps.email_of(username)),
         ("Password", steps.PASSWORD),
         ("Password confirmation", steps.PASSWORD),
     ):
