@@ -1,10 +1,10 @@
 """Which coach answers this turn: the real API or the offline coach, read from settings per turn.
 
-`choose_backend()` reads settings every time it is called, so an operator who sets or clears
-`ANTHROPIC_API_KEY` (or flips a switch built on top of this function) changes the next turn
-without a restart. Both backends are the same `ResilientClient` over an `AsyncAnthropic`; only
-the HTTP client differs: the SDK's aiohttp client over the network (proxies as the environment
-names them: `HTTPS_PROXY`, `NO_PROXY`...), or the simulator's transport in process.
+`choose_backend()` reads settings and the coach switch (`labs.switch`) every time it is called,
+so an operator who sets or clears `ANTHROPIC_API_KEY`, or flips the switch, changes the next
+turn without a restart. Both backends are the same `ResilientClient` over an `AsyncAnthropic`;
+only the HTTP client differs: the SDK's aiohttp client over the network (proxies as the
+environment names them: `HTTPS_PROXY`, `NO_PROXY`...), or the simulator's transport in process.
 """
 
 from __future__ import annotations
@@ -19,15 +19,15 @@ import httpx2
 from django.conf import settings
 
 from labs import frames
+from labs import switch as coach_switch
 from labs.offline import offline_responder
-from ops import switch as ops_switch
-from ops.process_metrics import observe_record
 from resilient import (
     INTERACTIVE,
     Budget,
     CircuitBreaker,
     Governor,
     Limits,
+    MetricsHook,
     Policy,
     RateGovernor,
     RedisGovernor,
@@ -43,6 +43,9 @@ OFFLINE_BASE_URL = "http://offline-coach.invalid"
 # Seams for tests: the pause between retries and the retry/timeout policy.
 retry_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 policy: Policy = INTERACTIVE
+# Called with every telemetry record of every coach call. Operations adds its metrics here when
+# the app starts (`ops.apps`): labs does not know who watches.
+telemetry_hooks: list[MetricsHook] = []
 
 _lock = threading.Lock()
 _simulators: dict[tuple[float, float | None], Simulator] = {}
@@ -62,9 +65,13 @@ class Backend:
         return self.kind == "offline"
 
 
-def choose_backend() -> Backend:
-    """The backend for the next turn, from the settings and the ops switch as they are now."""
-    switch = ops_switch.current()
+def choose_backend(switch: coach_switch.Switch | None = None) -> Backend:
+    """The backend for the next turn, from the settings and the switch as they are now.
+
+    Code on the event loop passes the switch it read with `labs.switch.acurrent()`.
+    """
+    if switch is None:
+        switch = coach_switch.current()
     model = switch.model or str(settings.COACH_MODEL)
     if settings.ANTHROPIC_API_KEY and not switch.offline:
         return Backend("api", model, model)
@@ -154,7 +161,7 @@ def client_for(backend: Backend, budget: Budget | None) -> ResilientClient:
         breaker=breaker,
         fallback_model=fallback,
         sleep=retry_sleep,
-        telemetry_hooks=(observe_record,),
+        telemetry_hooks=tuple(telemetry_hooks),
         # The page gets a frame every FRAME_INTERVAL: reading the socket more often than that
         # only wakes the process once per token for text that waits for the frame. (The
         # simulator's in-process transport hands over one event per read: no pacing there.)

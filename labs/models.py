@@ -154,3 +154,31 @@ class DailySpend(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: ${self.cost_usd} ({self.tokens} tokens)"
+
+
+class CoachSwitch(models.Model):
+    """One row (pk 1): how the coaches answer, changed by staff without a restart."""
+
+    class Backend(models.TextChoices):
+        AUTO = "auto", "Automatic (API when a key is set, else offline coach)"
+        OFFLINE = "offline", "Offline coach for everyone"
+
+    backend = models.CharField(max_length=16, choices=Backend.choices, default=Backend.AUTO)
+    model_override = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="A model id to use instead of COACH_MODEL; blank for none.",
+    )
+    note = models.CharField(max_length=200, blank=True, help_text="Why it was changed.")
+    updated = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "coach switch"
+        verbose_name_plural = "coach switch"
+
+    def __str__(self) -> str:
+        model = self.model_override or "default model"
+        return f"{self.get_backend_display()}; {model}"

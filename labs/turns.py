@@ -24,7 +24,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from course.content import Lab, Module
-from labs import frames, store
+from labs import frames, store, switch
 from labs.backend import Backend, choose_backend, client_for
 from labs.coach import api_messages, system_prefix
 from labs.drills import PlanError, drill_plan, fault_headers
@@ -111,7 +111,7 @@ async def admit(
         retry_of = await store.unanswered_user_message(conversation.pk)
         if retry_of is None:
             return Refused("There is no unanswered message to try again.")
-    backend = choose_backend()
+    backend = choose_backend(await switch.acurrent())
     drill = data.get("faults")
     try:
         plan = drill_plan(drill if isinstance(drill, str) else None)

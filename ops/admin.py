@@ -5,33 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from ops import switch
-from ops.models import CoachSwitch, TelemetryCarry
-
-
-@admin.register(CoachSwitch)
-class CoachSwitchAdmin(admin.ModelAdmin[CoachSwitch]):
-    list_display = ("backend", "model_override", "note", "updated", "updated_by")
-    readonly_fields = ("updated", "updated_by")
-    fields = ("backend", "model_override", "note", "updated", "updated_by")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # A singleton: the first save on the dashboard creates it; afterwards there is one row.
-        return not CoachSwitch.objects.exists()
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        obj.pk = switch.SINGLETON_PK
-        obj.updated_by = request.user
-        super().save_model(request, obj, form, change)
-        switch.publish()
-
-    def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        super().delete_model(request, obj)
-        switch.publish()
-
-    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
-        super().delete_queryset(request, queryset)
-        switch.publish()
+from ops.models import TelemetryCarry
 
 
 @admin.register(TelemetryCarry)

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from ops.models import CoachSwitch
+from labs.models import CoachSwitch
 from resilient import DEFAULT_PRICES
 
 

@@ -49,12 +49,12 @@ async def channel_layer() -> dict[str, Any]:
     }
 
 
-def _coach() -> dict[str, Any]:
+async def coach() -> dict[str, Any]:
+    from labs import switch as coach_switch
     from labs.backend import choose_backend
-    from ops.switch import current
 
-    backend = choose_backend()
-    switch = current()
+    switch = await coach_switch.acurrent()
+    backend = choose_backend(switch)
     return {
         "ok": True,
         "backend": backend.kind,
@@ -62,10 +62,6 @@ def _coach() -> dict[str, Any]:
         "switch": switch.backend,
         "model_override": bool(switch.model),
     }
-
-
-async def coach() -> dict[str, Any]:
-    return await sync_to_async(_coach)()
 
 
 CHECKS = {"database": database, "channel_layer": channel_layer, "coach": coach}

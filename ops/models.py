@@ -1,6 +1,6 @@
-"""Operations state kept in the database: the coach switch and the totals of pruned turns.
+"""Operations state kept in the database: the totals of pruned turns.
 
-Both live in the database rather than in memory so that every worker process reads the same
+It lives in the database rather than in memory so that every worker process reads the same
 value and nothing is lost on a restart.
 """
 
@@ -8,36 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import models
-
-
-class CoachSwitch(models.Model):
-    """One row (pk 1): how the coaches answer, changed by staff without a restart."""
-
-    class Backend(models.TextChoices):
-        AUTO = "auto", "Automatic (API when a key is set, else offline coach)"
-        OFFLINE = "offline", "Offline coach for everyone"
-
-    backend = models.CharField(max_length=16, choices=Backend.choices, default=Backend.AUTO)
-    model_override = models.CharField(
-        max_length=100,
-        blank=True,
-        help_text="A model id to use instead of COACH_MODEL; blank for none.",
-    )
-    note = models.CharField(max_length=200, blank=True, help_text="Why it was changed.")
-    updated = models.DateTimeField(auto_now=True)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-
-    class Meta:
-        verbose_name = "coach switch"
-        verbose_name_plural = "coach switch"
-
-    def __str__(self) -> str:
-        model = self.model_override or "default model"
-        return f"{self.get_backend_display()}; {model}"
 
 
 class TelemetryCarry(models.Model):

@@ -15,9 +15,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from course.access import staff_page
-from ops import dashboard, health, process_metrics, switch, turn_metrics
+from labs import switch
+from labs.models import CoachSwitch
+from ops import dashboard, health, process_metrics, turn_metrics
 from ops.forms import SwitchForm
-from ops.models import CoachSwitch
 
 View = Callable[..., HttpResponse]
 

@@ -13,6 +13,7 @@ from django.utils.html import escape
 from course.registry import get_modules
 from labs.backend import OFFLINE_LABEL, choose_backend, offline_simulator
 from labs.models import CoachTurn, Conversation, Message
+from labs.switch import AUTO
 from tests.labs.conftest import (
     connected,
     make_conversation,
@@ -24,10 +25,10 @@ from tests.labs.conftest import (
 
 def test_the_backend_is_chosen_from_settings_at_call_time(settings):
     settings.ANTHROPIC_API_KEY = ""
-    assert choose_backend().label == OFFLINE_LABEL and choose_backend().offline
+    assert choose_backend(AUTO).label == OFFLINE_LABEL and choose_backend(AUTO).offline
     settings.ANTHROPIC_API_KEY = "sk-live"
     settings.COACH_MODEL = "claude-haiku-4-5"
-    chosen = choose_backend()
+    chosen = choose_backend(AUTO)
     assert chosen.kind == "api" and chosen.label == "claude-haiku-4-5"
 
 

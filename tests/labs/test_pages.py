@@ -144,7 +144,7 @@ def test_instructors_see_per_lab_totals(learner, instructor_client, learner_clie
     assert learner_client.get(reverse("labs_instructor")).status_code == 403
 
 
-def test_anonymous_visitors_see_the_mission_and_a_login_link(anon_client, fast_coach):
+def test_anonymous_visitors_see_the_mission_and_a_login_link(anon_client, fast_coach, db):
     page = anon_client.get(LAB_URL).content.decode()
     assert "Design a retry strategy" in page and "Log in to chat" in page
     assert "hx-ws:connect" not in page

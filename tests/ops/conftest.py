@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
+from labs import switch
 from labs.models import CoachTurn, Conversation
-from ops import switch
 from ops.logs import CorrelationFilter
 from tests.labs.conftest import fast_coach, lab_content  # noqa: F401  (fixtures reused here)
 

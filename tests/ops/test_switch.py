@@ -7,10 +7,9 @@ from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from labs import switch
 from labs.backend import choose_backend
-from labs.models import CoachTurn
-from ops import switch
-from ops.models import CoachSwitch
+from labs.models import CoachSwitch, CoachTurn
 from tests.labs.conftest import communicator, make_conversation, receive, send, until_idle
 
 
@@ -82,7 +81,7 @@ def test_an_admin_edit_takes_effect_at_once(settings):
     client.force_login(admin)
     assert choose_backend().kind == "api"  # now cached as "auto"
     response = client.post(
-        "/admin/ops/coachswitch/add/", {"backend": "offline", "model_override": "", "note": ""}
+        "/admin/labs/coachswitch/add/", {"backend": "offline", "model_override": "", "note": ""}
     )
     assert response.status_code == 302
     assert choose_backend().kind == "offline"
@@ -91,8 +90,10 @@ def test_an_admin_edit_takes_effect_at_once(settings):
 @pytest.mark.django_db(transaction=True)
 async def test_it_reads_the_switch_inside_the_event_loop():
     await database_sync_to_async(switch.save)(offline=True, model="claude-haiku-4-5")
-    switch.cache.delete(switch.CACHE_KEY)  # as on another worker that has not cached it yet
-    assert switch.current() == switch.Switch(offline=True, model="claude-haiku-4-5")
+    await switch.cache.adelete(switch.CACHE_KEY)  # as on another worker that has not cached it
+    assert await switch.acurrent() == switch.Switch(offline=True, model="claude-haiku-4-5")
+    # Read once, then from the cache for a few seconds.
+    await CoachSwitch.objects.all().adelete()
     assert await switch.acurrent() == switch.Switch(offline=True, model="claude-haiku-4-5")
 
 
