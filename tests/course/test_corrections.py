@@ -7,6 +7,7 @@ import html
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from course.markdown_parser import callout_title, make_parser
@@ -235,3 +236,19 @@ def test_no_coach_or_question_states_an_anecdote_as_fact(real_module):
         shown = [question.prompt, question.explanation_correct, question.explanation_incorrect]
         shown += [option.text + option.feedback for option in question.options]
         assert not [name for name in (*ANECDOTES, "Research showed") if name in " ".join(shown)]
+
+
+def test_check_content_lists_every_correction_for_instructors(sample_content, capsys):
+    edit(
+        sample_content / "quizzes" / "01-first.yaml",
+        "correct: Correct. It says how long to wait.",
+        "correct:\n        text: Correct. It says how long to wait.\n"
+        "        original: Correct. Wait.\n        note: it did not say how long",
+    )
+    call_command("check_content", content_dir=sample_content.parent, corrections=True)
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        f"{sample_content.name}/quizzes/01-first.yaml:19: correction (explanation.correct): "
+        "it did not say how long",
+        f"{sample_content.name}: 2 lessons, 1 quizzes, 1 test questions, 1 labs: OK",
+    ]

@@ -15,6 +15,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--content-dir", type=Path, help="Folder holding module folders.")
+        parser.add_argument(
+            "--corrections",
+            action="store_true",
+            help="Also list every correction of the course text that learners see, with its note.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         folders = module_folders(options.get("content_dir"))
@@ -26,6 +31,12 @@ class Command(BaseCommand):
             for problem in module.problems:
                 self.stdout.write(str(problem))
                 count += 1
+            if options.get("corrections"):
+                for path, correction in module.corrections():
+                    self.stdout.write(
+                        f"{path}:{correction.line}: correction ({correction.where}): "
+                        f"{correction.note}"
+                    )
             if not module.problems:
                 self.stdout.write(
                     f"{folder.name}: {len(module.lessons)} lessons, {len(module.quizzes)} quizzes, "
