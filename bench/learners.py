@@ -2,9 +2,10 @@
 
 A learner speaks the page's protocol (`labs/consumers.py`, `labs/frames.py`): it sends
 `{"action": "send", "message": ..., "faults": "none"}` and reads hx-ws JSON frames. The
-frame carrying `accepted` opens a turn (and names it), frames appending to `#msg-<id>-text`
-carry the streamed text, the frame with `busy: false` closes it, and a frame with `error`
-is a refusal. Every wait is bounded by a timeout.
+frame carrying `accepted` opens a turn (and names it), frames replacing `#msg-<id>-tail`
+carry the streamed text, rendered (the reply's last block, with the blocks that settled
+appended to `#msg-<id>-settled` in an `<hx-partial>`), the frame with `busy: false` closes
+it, and a frame with `error` is a refusal. Every wait is bounded by a timeout.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import contextlib
 import html
 import json
 import os
+import re
 import socket
 import time
 from dataclasses import dataclass, field
@@ -58,7 +60,8 @@ class Turn:
     first_text: float | None = None
     done: float | None = None
     turn_id: int | None = None
-    text: list[str] = field(default_factory=list)
+    settled: str = ""  # the reply's HTML as the page holds it: settled blocks, last block
+    tail: str = ""
     frames: int = 0
     frame_bytes: int = 0
     error: str = ""
@@ -68,10 +71,16 @@ class Turn:
         return None if self.first_text is None else self.first_text - self.sent
 
     @property
+    def text(self) -> str:
+        """The reply's visible text so far (markup left out)."""
+        return html.unescape(_TAG.sub("", self.settled + self.tail))
+
+    @property
     def tokens(self) -> int:
         # The simulator streams the reply in pieces that `split_stream_tokens` reproduces
-        # from the joined text, so this counts the tokens relayed to this client exactly.
-        return len(split_stream_tokens("".join(self.text)))
+        # from the joined text; the markdown's own marks (`**`, `>`) are not shown, so this
+        # counts the tokens of the text relayed to this client, a little under the upstream's.
+        return len(split_stream_tokens(self.text))
 
     @property
     def stream_seconds(self) -> float | None:
@@ -87,15 +96,22 @@ class Learner:
     extensions: str = ""
 
 
+_TAG = re.compile(r"<[^>]+>")
+_SETTLED = re.compile(
+    r'<hx-partial hx-target="#msg-\d+-settled" hx-swap="([^"]+)">(.*?)</hx-partial>', re.S
+)
+
+
 def _is_text(data: dict[str, object]) -> bool:
     target = data.get("target")
-    swap = data.get("swap")
-    return (
-        isinstance(target, str)
-        and target.endswith("-text")
-        and isinstance(swap, str)
-        and swap.startswith("beforeend")
-    )
+    return isinstance(target, str) and target.endswith("-tail")
+
+
+def _swap_text(turn: Turn, content: str) -> None:
+    """Apply a text frame as the page does: the last block replaced, settled ones added."""
+    for swap, markup in _SETTLED.findall(content):
+        turn.settled = markup if swap.startswith("innerHTML") else turn.settled + markup
+    turn.tail = _SETTLED.sub("", content)
 
 
 def read_frame(turn: Turn, raw: str | bytes, now: float) -> bool:
@@ -114,7 +130,7 @@ def read_frame(turn: Turn, raw: str | bytes, now: float) -> bool:
     if _is_text(data):
         if turn.first_text is None:
             turn.first_text = now
-        turn.text.append(html.unescape(data.get("content", "")))
+        _swap_text(turn, str(data.get("content", "")))
         return False
     if data.get("busy") is False:
         turn.done = now

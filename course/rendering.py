@@ -39,7 +39,7 @@ _ALLOWED_TAGS = {
     "h2", "h3", "h4", "h5", "h6", "hr", "li", "ol", "p", "pre", "span", "strong", "table",
     "tbody", "td", "th", "thead", "tr", "ul",
 }  # fmt: skip
-_ALLOWED_ATTRIBUTES = {
+_ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     "*": {"class", "id"},
     "a": {"href", "title"},
     "aside": {"aria-label", "role"},
@@ -48,6 +48,9 @@ _ALLOWED_ATTRIBUTES = {
     "td": {"style"},
     "th": {"style"},
 }
+# Text written by others (a coach's reply) shares a page with the page's own ids: it gets none,
+# so a heading such as "## Chat alert" cannot take the place of `#chat-alert`.
+_NO_IDS = {tag: names - {"id"} for tag, names in _ALLOWED_ATTRIBUTES.items()}
 _FORMATTER = HtmlFormatter(nowrap=True)
 
 
@@ -148,11 +151,12 @@ def _headings(tokens: Sequence[Token]) -> tuple[Heading, ...]:
     return tuple(found)
 
 
-def sanitise(markup: str) -> str:
+def sanitise(markup: str, *, ids: bool = True) -> str:
+    """Keep only the tags and attributes the course's markdown makes; `ids=False` drops ids."""
     return nh3.clean(
         markup,
         tags=_ALLOWED_TAGS,
-        attributes=_ALLOWED_ATTRIBUTES,
+        attributes=_ALLOWED_ATTRIBUTES if ids else _NO_IDS,
         link_rel="noopener noreferrer",
         url_schemes={"http", "https", "mailto"},
     )
@@ -198,6 +202,40 @@ def render_markdown(
     )
     _cache.put(key, rendered)
     return rendered
+
+
+@dataclass(frozen=True)
+class Block:
+    html: str
+    first_line: int  # where the block starts in the source (0-based line)
+
+
+def render_blocks(
+    text: str, resolve: LinkResolver | None = None, *, ids: bool = True
+) -> list[Block]:
+    """Render and sanitise each top-level block of `text` (paragraph, list, quote, code...).
+
+    Joined, the blocks are the HTML of the whole text rendered at once (the renderer writes
+    one token after another, and a top-level block's tokens stand alone). That is what lets a
+    reply be rendered while it arrives: a block followed by another can no longer change.
+    """
+    env: dict[str, Any] = {}
+    tokens = _PARSER.parse(text, env)
+    if resolve is not None:
+        _rewrite_links(tokens, resolve)
+    blocks = []
+    start = 0
+    for index, token in enumerate(tokens):
+        if token.level != 0:
+            continue
+        if token.nesting == 1:
+            start = index
+            continue
+        first = start if token.nesting == -1 else index  # a close token, or a leaf block
+        markup = _PARSER.renderer.render(tokens[first : index + 1], _PARSER.options, env)
+        where = tokens[first].map
+        blocks.append(Block(sanitise(markup, ids=ids), where[0] if where else 0))
+    return blocks
 
 
 def render_inline(text: str) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from course.links import resolver_for
 from course.registry import get_module
 from labs import store, turns
 from labs.limits import BUSY_MESSAGE, Refused
@@ -108,7 +109,9 @@ class LabChatConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels
             await self.send(text_data=turns.alert_frame(admitted.message))
             return
         # Made before the turn is announced: a tab answering the announcement finds it.
-        self.relay = TextRelay(self, admitted.started.assistant_message.pk)
+        self.relay = TextRelay(
+            self, admitted.started.assistant_message.pk, resolve=resolver_for(self.module)
+        )
         mine, theirs = turns.accepted_frames(admitted, self.module, self.lab)
         await self.send(text_data=mine)
         await self.channel_layer.group_send(

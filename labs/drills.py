@@ -16,41 +16,62 @@ from resilient.simulator import FAULT_KEY_HEADER, FAULTS_HEADER, PlanError, pars
 class Drill:
     key: str
     label: str
-    plan: str
+    summary: str  # what happens, in plain words (the selector shows it)
     expect: str  # what the learner should watch for
+    plan: str  # the simulator's plan: shown under the hood, never in the selector
 
 
 DRILLS: tuple[Drill, ...] = (
     Drill(
         "rate-limit-storm",
         "429 storm",
+        "the coach is told to slow down twice, then answers",
+        "Two “too many requests” answers: the client waits as long as the server asks "
+        "(retry-after) each time, then the reply comes.",
         "429:retry_after=1,429:retry_after=1,ok",
-        "two 429s: the client waits for retry-after each time, then answers",
     ),
     Drill(
-        "overloaded", "Overloaded", "529,529,ok", "two 529s, backoff with jitter, then an answer"
+        "overloaded",
+        "Overloaded",
+        "the service is busy twice, then answers",
+        "Two “overloaded” answers: the client waits a little longer each time, with some "
+        "randomness (backoff with jitter), then the reply comes.",
+        "529,529,ok",
     ),
     Drill(
         "dropped-stream",
         "Dropped stream",
+        "the reply breaks off part-way and starts again",
+        "The connection drops after a few words: the half-written reply is cleared, the "
+        "notice says why, and the whole reply is asked for again.",
         "drop@15,ok",
-        "the stream breaks after 15 tokens: the partial reply is discarded and restarted",
     ),
     Drill(
         "slow-first-token",
         "Slow first token",
+        "the first words take three seconds to come",
+        "The status line says the coach is still waiting for the first words; they arrive "
+        "before the first-token timeout, so nothing is retried.",
         "slow_ttft=3,ok",
-        "three seconds of pings before the first token, within the first-token timeout",
     ),
-    Drill("truncated", "Truncated reply", "max_tokens", "the reply stops at max_tokens"),
+    Drill(
+        "truncated",
+        "Truncated reply",
+        "the reply is cut off at the length limit",
+        "The reply stops early and is marked “Truncated”, never shown as complete.",
+        "max_tokens",
+    ),
     Drill(
         "outage",
-        "Outage (ends degraded)",
+        "Outage",
+        "the service stays overloaded, so the coach gives up",
+        "Every attempt is overloaded: after its last attempt the client stops, says why "
+        "under the hood, and the reply offers Try again.",
         "529*6",
-        "every attempt is overloaded: the client gives up and degrades gracefully",
     ),
 )
 DRILLS_BY_KEY = {drill.key: drill for drill in DRILLS}
+DRILLS_BY_PLAN = {drill.plan: drill for drill in DRILLS}
 
 
 def drill_plan(key: str | None) -> str | None:
@@ -66,4 +87,12 @@ def fault_headers(plan: str, turn_id: int) -> dict[str, str]:
     return {FAULTS_HEADER: plan, FAULT_KEY_HEADER: f"turn-{turn_id}"}
 
 
-__all__ = ["DRILLS", "DRILLS_BY_KEY", "Drill", "PlanError", "drill_plan", "fault_headers"]
+__all__ = [
+    "DRILLS",
+    "DRILLS_BY_KEY",
+    "DRILLS_BY_PLAN",
+    "Drill",
+    "PlanError",
+    "drill_plan",
+    "fault_headers",
+]

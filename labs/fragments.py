@@ -13,8 +13,9 @@ from django.template.loader import render_to_string
 
 from course.content import Lab, Module
 from course.links import resolver_for
-from course.rendering import render_markdown
+from labs.drills import DRILLS_BY_PLAN, Drill
 from labs.models import CoachTurn, Message
+from labs.replies import render_reply, tidy_cut
 from resilient.events import DEGRADED_MESSAGES
 
 TEMPLATE = "labs/lab.html"
@@ -31,6 +32,7 @@ class MessageView:
     turn: CoachTurn | None = None
     failure: str = ""
     can_retry: bool = False
+    drill: Drill | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -54,6 +56,7 @@ def message_view(
         text=message.text,
         author="You" if message.role == Message.Role.USER else lab.coach.name,
         turn=turn,
+        drill=DRILLS_BY_PLAN.get(turn.fault_plan) if turn and turn.fault_plan else None,
     )
     if (
         message.role == Message.Role.ASSISTANT
@@ -64,9 +67,10 @@ def message_view(
             Message.Status.TRUNCATED,
         )
     ):
-        view.html = render_markdown(
-            message.text, resolver_for(module), cache_key=f"coach:{module.slug}"
-        ).html
+        text = message.text
+        if message.status == Message.Status.TRUNCATED:
+            text = tidy_cut(text)
+        view.html = render_reply(text, resolver_for(module), cache_key=f"coach:{module.slug}")
     if message.status == Message.Status.FAILED:
         view.failure = failure_text(turn)
     return view

@@ -1,8 +1,10 @@
 """What the server sends to the page over the websocket: htmx `hx-ws` JSON frames.
 
 hx-ws swaps `content` into `target` with `swap` (the page never parses our JSON itself, except
-for the two flags `busy` and `accepted`, read by `static/js/labs.js`). Streamed text is
-HTML-escaped here, once per frame, so an entity is never split across frames.
+for the two flags `busy` and `accepted`, read by `static/js/labs.js`). Streamed text arrives
+rendered (`labs.replies`): each frame appends the blocks that can no longer change to the
+reply's settled part and replaces its last block, so what the page shows while a reply streams
+is what the finished reply shows.
 
 Coalescing: tokens are gathered and sent as one frame at most every `interval` seconds (a
 frame per token costs more CPU than the token and, across the channel layer, floods it). The
@@ -15,13 +17,14 @@ reply's frames (`COACH_MAX_TOKENS` pieces plus one small header per frame).
 
 from __future__ import annotations
 
-import html
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+
+from labs.replies import StreamingReply, Update
 
 FRAME_INTERVAL = 0.05  # seconds: 20 frames a second at most per stream
 # Streamed text for other tabs crosses the channel layer: coarser, so a stream puts only a few
@@ -54,19 +57,54 @@ def message_target(message_id: int) -> str:
     return f"#msg-{message_id}"
 
 
-def text_frame(message_id: int, text: str) -> str:
-    """Append streamed text (escaped) to a reply being written."""
-    return frame(text_target(message_id), APPEND, html.escape(text, quote=False))
+def settled_target(message_id: int) -> str:
+    return f"#msg-{message_id}-settled"
 
 
-def whole_text_frame(message_id: int, text: str) -> str:
-    """Replace the streamed text of a reply with `text` (escaped): a tab catching up."""
-    return frame(text_target(message_id), REPLACE, html.escape(text, quote=False))
+def tail_target(message_id: int) -> str:
+    return f"#msg-{message_id}-tail"
+
+
+def reply_body(message_id: int, settled: str = "", tail: str = "") -> str:
+    """The inside of a reply being written: its settled blocks, then its last block.
+
+    `settled` and `tail` must be sanitised HTML (`labs.replies`). The page renders the same
+    two elements (`labs/lab.html`, message partial).
+    """
+    return str(
+        format_html(
+            '<div id="msg-{}-settled" class="chat-settled">{}</div>'
+            '<div id="msg-{}-tail" class="chat-tail">{}</div>',
+            message_id,
+            mark_safe(settled),  # noqa: S308 - sanitised by labs.replies
+            message_id,
+            mark_safe(tail),  # noqa: S308 - sanitised by labs.replies
+        )
+    )
+
+
+def text_frame(message_id: int, update: Update) -> str:
+    """Streamed text, rendered: settled blocks appended, the last block replaced."""
+    content = update.tail
+    if update.replace:
+        content += partial(settled_target(message_id), REPLACE, update.settled)
+    elif update.settled:
+        content += partial(settled_target(message_id), APPEND, update.settled)
+    return frame(tail_target(message_id), REPLACE, content)
+
+
+def whole_text_frame(message_id: int, reply: StreamingReply) -> str:
+    """Replace the streamed text of a reply with all of it so far: a tab catching up."""
+    return frame(
+        text_target(message_id),
+        REPLACE,
+        reply_body(message_id, reply.settled_html, reply.tail),
+    )
 
 
 def clear_text_frame(message_id: int, notice_html: str) -> str:
     """A restart: drop the partial text, say why in the reply's notice line."""
-    content = partial(notice_target(message_id), "innerHTML", notice_html)
+    content = reply_body(message_id) + partial(notice_target(message_id), "innerHTML", notice_html)
     return frame(text_target(message_id), REPLACE, content)
 
 

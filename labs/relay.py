@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from course.rendering import LinkResolver
 from labs import frames
+from labs.replies import StreamingReply
 
 
 class LearnerGone(Exception):
@@ -38,20 +40,31 @@ class TextRelay:
     final frame replaces the whole reply.
     """
 
-    def __init__(self, outlet: Outlet, message_id: int, *, watched: bool = False) -> None:
+    def __init__(
+        self,
+        outlet: Outlet,
+        message_id: int,
+        *,
+        watched: bool = False,
+        resolve: LinkResolver | None = None,
+    ) -> None:
         self.outlet = outlet
         self.message_id = message_id
+        self.resolve = resolve
         self.mine = frames.Coalescer(interval=frames.FRAME_INTERVAL)
         self.theirs = frames.Coalescer(interval=frames.GROUP_FRAME_INTERVAL)
         self.watched = watched  # another tab has said it watches this reply
+        self._mine_html = StreamingReply(resolve)
         # The reply's text as the other tabs have been sent it (or would have been, before
-        # one watched): what a tab that starts watching is sent first.
+        # one watched): what a tab that starts watching is sent first. Rendered for them only
+        # once one watches (`_theirs_html`).
         self._shared: list[str] = []
+        self._theirs_html: StreamingReply | None = None
 
     async def add(self, text: str, now: float) -> None:
         chunk = self.mine.add(text, now)
         if chunk is not None:
-            await self.outlet.to_self(frames.text_frame(self.message_id, chunk))
+            await self._to_self(chunk)
             await self._to_others(self.theirs.add(chunk, now))
 
     async def flush(self, now: float) -> None:
@@ -59,7 +72,7 @@ class TextRelay:
         chunk = self.mine.flush(now)
         shared = None
         if chunk is not None:
-            await self.outlet.to_self(frames.text_frame(self.message_id, chunk))
+            await self._to_self(chunk)
             shared = self.theirs.add(chunk, now)  # sends everything itself when it is due
         await self._to_others(shared if shared is not None else self.theirs.flush(now))
 
@@ -67,6 +80,8 @@ class TextRelay:
         self.mine.reset()
         self.theirs.reset()
         self._shared.clear()
+        self._mine_html = StreamingReply(self.resolve)
+        self._theirs_html = None
 
     def watched_by_another(self) -> str | None:
         """Another tab watches from now on: its frame with the text so far (None: no text yet).
@@ -89,10 +104,25 @@ class TextRelay:
         """
         if not self._shared:
             return None
-        return frames.whole_text_frame(self.message_id, "".join(self._shared))
+        return frames.whole_text_frame(self.message_id, self._rendered_for_others())
+
+    def _rendered_for_others(self) -> StreamingReply:
+        """The other tabs' rendering, made from their text so far the first time it is asked."""
+        if self._theirs_html is None:
+            self._theirs_html = StreamingReply(self.resolve)
+            if self._shared:
+                self._theirs_html.add("".join(self._shared))
+        return self._theirs_html
+
+    async def _to_self(self, chunk: str) -> None:
+        update = self._mine_html.add(chunk)
+        await self.outlet.to_self(frames.text_frame(self.message_id, update))
 
     async def _to_others(self, chunk: str | None) -> None:
         if chunk is not None:
-            self._shared.append(chunk)
             if self.watched:
-                await self.outlet.to_others(frames.text_frame(self.message_id, chunk))
+                update = self._rendered_for_others().add(chunk)
+                self._shared.append(chunk)
+                await self.outlet.to_others(frames.text_frame(self.message_id, update))
+            else:
+                self._shared.append(chunk)

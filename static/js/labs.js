@@ -3,12 +3,77 @@
 // - "Use the suggested opener" puts the opener in the box.
 // - Frames carry two flags: `busy` (the transcript's aria-busy) and `accepted` (the server
 //   saved the message, so the box may be cleared). A refused message leaves the box as it was.
+// - Scrolling as in a chat app: the transcript opens at the latest message and follows new
+//   text only while the reader is at its bottom; scrolled up, the view stays put and
+//   "Jump to latest" appears instead.
+// - The fault drill's description follows the chosen drill.
 (() => {
   "use strict";
+
+  // How close to the bottom (in pixels) still counts as "at the bottom".
+  const NEAR_BOTTOM = 48;
+  let following = true;
+  let seenHeight = 0; // the transcript's height when the reader last saw its bottom
 
   function input() {
     return document.getElementById("chat-input");
   }
+
+  function transcript() {
+    return document.getElementById("transcript");
+  }
+
+  function atBottom(log) {
+    return log.scrollHeight - log.scrollTop - log.clientHeight <= NEAR_BOTTOM;
+  }
+
+  function jumpButton() {
+    return document.getElementById("jump-latest");
+  }
+
+  function toLatest() {
+    const log = transcript();
+    if (!log) return;
+    log.scrollTop = log.scrollHeight;
+    following = true;
+    seenHeight = log.scrollHeight;
+    const jump = jumpButton();
+    if (jump) jump.hidden = true;
+  }
+
+  function opened() {
+    toLatest();
+    const drill = document.getElementById("fault-drill");
+    if (drill) describeDrill(drill);
+  }
+
+  function describeDrill(select) {
+    const about = document.getElementById("fault-drill-about");
+    const option = select.selectedOptions[0];
+    if (about && option && option.dataset.about) about.textContent = option.dataset.about;
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", opened);
+  } else {
+    opened();
+  }
+
+  // Only the reader moves `following`: a scroll that leaves the bottom stops it, one that
+  // reaches the bottom starts it again.
+  document.addEventListener(
+    "scroll",
+    (event) => {
+      const log = transcript();
+      if (event.target !== log) return;
+      following = atBottom(log);
+      if (!following) return;
+      seenHeight = log.scrollHeight;
+      const jump = jumpButton();
+      if (jump) jump.hidden = true;
+    },
+    true,
+  );
 
   document.addEventListener("keydown", (event) => {
     const box = input();
@@ -20,11 +85,19 @@
   });
 
   document.addEventListener("click", (event) => {
+    if (event.target.closest("#jump-latest")) {
+      toLatest();
+      return;
+    }
     const button = event.target.closest("#use-opener");
     if (!button) return;
     const box = input();
     box.value = button.dataset.opener;
     box.focus();
+  });
+
+  document.addEventListener("change", (event) => {
+    if (event.target.id === "fault-drill") describeDrill(event.target);
   });
 
   document.addEventListener("htmx:ws:after:message:incoming", (event) => {
@@ -35,17 +108,24 @@
       return;
     }
     if (typeof data.busy === "boolean") {
-      document.getElementById("transcript")?.setAttribute("aria-busy", String(data.busy));
+      transcript()?.setAttribute("aria-busy", String(data.busy));
     }
     const box = input();
     if (data.accepted && box) {
       box.value = "";
       const drill = document.getElementById("fault-drill");
-      if (drill) drill.value = "none"; // a drill applies to one turn
+      if (drill) {
+        drill.value = "none"; // a drill applies to one turn
+        describeDrill(drill);
+      }
     }
     if (box && (data.accepted || data.error)) box.focus();
-    const log = document.getElementById("transcript");
-    if (log) log.scrollTop = log.scrollHeight;
+    if (data.accepted || following) {
+      toLatest(); // the learner's own message, or a reader who is following the reply
+    } else if ((transcript()?.scrollHeight ?? 0) > seenHeight) {
+      const jump = jumpButton();
+      if (jump) jump.hidden = false; // there is more below than the reader has seen
+    }
   });
 
   document.addEventListener("htmx:ws:close", () => {

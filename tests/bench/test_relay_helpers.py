@@ -21,14 +21,17 @@ def test_it_follows_a_turn_from_accepted_to_final_frame() -> None:
     turn = Turn(sent=10.0)
     accepted = frame(target="#transcript", swap="beforeend", content="", accepted=True, turn=7)
     assert not read_frame(turn, accepted, 10.01)
-    text = frame(target="#msg-3-text", swap="beforeend swapEmpty:true", content="a &lt;b&gt;")
+    text = frame(
+        target="#msg-3-tail", swap="innerHTML swapEmpty:true", content="<p>a &lt;b&gt;</p>"
+    )
     assert not read_frame(turn, text, 10.3)
-    more = frame(target="#msg-3-text", swap="beforeend swapEmpty:true", content=" word")
+    settled = '<hx-partial hx-target="#msg-3-settled" hx-swap="beforeend">a &lt;b&gt;</hx-partial>'
+    more = frame(target="#msg-3-tail", swap="innerHTML swapEmpty:true", content=" word" + settled)
     assert not read_frame(turn, more, 10.4)
     assert read_frame(turn, frame(target="#msg-3", swap="outerHTML", content="", busy=False), 11)
     assert turn.turn_id == 7
     assert turn.ttft == pytest.approx(0.3)
-    assert "".join(turn.text) == "a <b> word"
+    assert turn.text == "a <b> word"
     assert turn.tokens == 3  # "a", " <b>", " word": the simulator's pieces
     assert turn.stream_seconds == pytest.approx(0.7)
     assert turn.error == ""

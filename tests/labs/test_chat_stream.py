@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import html
-
 import pytest
 from channels.db import database_sync_to_async
 
 from labs.backend import offline_simulator
 from labs.models import CoachTurn, Message
 from tests.labs.conftest import communicator, make_conversation, receive, send, until_idle
+from tests.reply_frames import reply_id, shown, text_frames
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,7 +28,8 @@ async def test_it_streams_a_reply_in_several_frames_then_stores_it(learner, fast
     finally:
         await comm.disconnect()
 
-    deltas = [f for f in frames if f["swap"].startswith("beforeend")]
+    reply = reply_id(frames)
+    deltas = text_frames(frames, reply)
     assert len(deltas) > 3
     final = frames[-1]
     assert final["swap"] == "outerHTML" and "Reply complete" in final["content"]
@@ -38,7 +38,7 @@ async def test_it_streams_a_reply_in_several_frames_then_stores_it(learner, fast
         'href="/modules/coaching/lessons/retries/#understanding-the-http-429"' in final["content"]
     )
     assert "Under the hood" in final["content"]
-    streamed = html.unescape("".join(f["content"] for f in deltas))
+    streamed = shown(frames[:-1], reply)
 
     messages = await database_sync_to_async(list)(
         Message.objects.filter(conversation=conversation).order_by("id")
@@ -47,7 +47,10 @@ async def test_it_streams_a_reply_in_several_frames_then_stores_it(learner, fast
         ("user", "complete"),
         ("assistant", "complete"),
     ]
-    assert messages[1].text == streamed
+    # What the page showed as the reply streamed is what the final frame shows.
+    assert streamed.html and streamed.html in final["content"]
+    assert "Lesson 1: Retries and Rate Limits" in streamed.text
+    assert messages[1].text.startswith("Here is what the course says")
     turn = await CoachTurn.objects.aget(conversation=conversation)
     assert turn.outcome == "completed" and turn.backend == "offline"
     assert turn.attempts == 1 and turn.output_tokens > 0 and turn.cost_usd > 0

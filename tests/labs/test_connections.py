@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import html
 
 import pytest
 from channels.db import database_sync_to_async
@@ -19,6 +18,7 @@ from tests.labs.conftest import (
     send,
     until_idle,
 )
+from tests.reply_frames import reply_id, shown, text_frames
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,7 +60,7 @@ async def test_disconnect_cancels_the_turn_and_closes_the_upstream_stream(
     await send(comm, message="How does jitter help after a 429?")
     await receive(comm)  # accepted
     first = await receive(comm)
-    assert first["swap"].startswith("beforeend")
+    assert first["target"].endswith("-tail")  # the reply has started
     await comm.disconnect()
 
     assert simulator.stats.cancelled == cancelled_before + 1
@@ -97,8 +97,9 @@ async def test_a_second_tab_sees_the_same_stream_and_cannot_start_another_turn(
         await first.disconnect()
         await second.disconnect()
     assert seen[-1]["content"] == sent[-1]["content"]
-    text_frames = [f for f in seen if f["swap"].startswith("beforeend")]
-    assert text_frames and len(text_frames) <= len([f for f in sent if "beforeend" in f["swap"]])
+    reply = reply_id(sent)
+    assert text_frames(seen, reply)
+    assert len(text_frames(seen, reply)) <= len(text_frames(sent, reply))
     assert await Message.objects.filter(conversation=conversation, role="user").acount() == 1
 
 
@@ -119,19 +120,8 @@ async def test_a_tab_alone_puts_no_streamed_text_on_the_channel_layer(learner, f
                     heard.append((await layer.receive(listener))["type"])
             except TimeoutError:
                 break
-    assert len([f for f in sent if f["swap"].startswith("beforeend")]) >= 3
+    assert len(text_frames(sent, reply_id(sent))) >= 3
     assert heard == ["chat.turn", "chat.frame"]
-
-
-def streamed_text(frames: list[dict], target: str) -> str:
-    """What a tab shows in a reply's text element after these frames."""
-    shown = ""
-    for frame in frames:
-        if frame.get("target") != target:
-            continue
-        text = html.unescape(frame["content"])
-        shown = shown + text if frame["swap"].startswith("beforeend") else text
-    return shown
 
 
 async def test_a_tab_opened_mid_reply_is_sent_the_text_so_far_then_the_rest(
@@ -145,10 +135,10 @@ async def test_a_tab_opened_mid_reply_is_sent_the_text_so_far_then_the_rest(
     try:
         await send(first, message="How should I back off?")
         sent = [await receive(first)]
-        while not sent[-1]["target"].endswith("-text"):
+        while not sent[-1]["target"].endswith("-tail"):
             sent.append(await receive(first))
-        target = sent[-1]["target"]
-        while len([f for f in sent if f.get("target") == target]) < 30:  # about 0.3 s in
+        reply = reply_id(sent[-1:])
+        while len(text_frames(sent, reply)) < 30:  # about 0.3 s in
             sent.append(await receive(first))
         assert (await late.connect())[0]
         caught_up = await receive(late)
@@ -158,13 +148,15 @@ async def test_a_tab_opened_mid_reply_is_sent_the_text_so_far_then_the_rest(
         await first.disconnect()
         await late.disconnect()
     # The first frame the late tab gets replaces the (empty) text with everything so far.
-    assert caught_up["target"] == target and caught_up["swap"].startswith("innerHTML")
-    assert len(html.unescape(caught_up["content"])) > 20
+    assert caught_up["target"] == f"#msg-{reply}-text"
+    assert caught_up["swap"].startswith("innerHTML")
+    so_far = shown([caught_up], reply).text
+    assert len(so_far) > 20
     # With what follows, it shows what the tab that asked was streamed, in order and once
     # (the last few words come with the final frame, which replaces the whole reply).
-    whole = streamed_text(sent, target)
-    shown = streamed_text(seen, target)
-    assert whole.startswith(shown) and len(shown) > len(html.unescape(caught_up["content"]))
+    whole = shown(sent[:-1], reply).text
+    late_view = shown(seen[:-1], reply).text
+    assert whole.startswith(late_view.rstrip()) and len(late_view) > len(so_far)
     assert seen[-1]["content"] == sent[-1]["content"]
 
 

@@ -16,6 +16,7 @@ from tests.labs.conftest import (
     send,
     until_idle,
 )
+from tests.reply_frames import reply_id, shown
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -83,7 +84,9 @@ async def test_a_stream_broken_midway_restarts_and_clears_the_partial_text(
     restart_at = next(i for i, f in enumerate(frames) if "Restart:" in f["content"])
     restart = frames[restart_at]
     assert restart["swap"].startswith("innerHTML") and restart["target"].endswith("-text")
-    assert any(f["swap"].startswith("beforeend") for f in frames[:restart_at])
+    assert any(f["target"].endswith("-tail") for f in frames[:restart_at])
+    # The restart leaves the reply's text empty, and the second attempt fills it again.
+    assert shown(frames[: restart_at + 1], reply_id(frames)).text == ""
     assert turn.outcome == "completed" and turn.attempts == 2
     assert len(turn.restarts) == 1
     # The stored reply is the second attempt only: no half-sentence left from the first.

@@ -28,7 +28,7 @@ def test_it_shows_mission_opener_greeting_and_offline_label(learner_client, fast
     assert 'data-opener="How should I retry when I get a 429?"' in page
     assert "Use the suggested opener" in page
     assert "Offline coach" in page
-    assert 'name="faults"' in page and "429 storm" in page and "529*6" in page
+    assert 'name="faults"' in page and "429 storm — the coach is told to slow down twice" in page
     transcript = page.split('id="transcript"', 1)[1]
     # The greeting is the first message, escaped like any text.
     assert transcript.index("Hello! Tell me about your batch &lt;and&gt; its volume.") < (
@@ -38,6 +38,18 @@ def test_it_shows_mission_opener_greeting_and_offline_label(learner_client, fast
     conversation = Conversation.objects.get()
     assert f'hx-ws:connect="/ws/labs/conversations/{conversation.pk}/"' in page
     assert 'role="status"' in page and 'role="alert"' in page
+
+
+def test_a_learner_sees_no_developer_text(learner_client, fast_coach):
+    page = learner_client.get(LAB_URL).content.decode()
+    for developer_text in ("ANTHROPIC_API_KEY", "content/", "529*6", "retry_after=", "drop@"):
+        assert developer_text not in page, developer_text
+    assert "Outage — the service stays overloaded, so the coach gives up" in page
+
+
+def test_staff_see_the_operator_hints(instructor_client, fast_coach):
+    page = instructor_client.get(LAB_URL).content.decode()
+    assert "ANTHROPIC_API_KEY" in page and "<code>content/</code>" in page
 
 
 def test_the_api_backend_is_labelled_with_its_model_and_has_no_drills(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 
 import pytest
@@ -11,6 +10,7 @@ from labs import frames
 from labs.relay import TextRelay
 from labs.store import ScopeSpend, TurnBudgetStore
 from resilient import Spend
+from tests.reply_frames import shown
 
 
 class Tabs:
@@ -28,7 +28,8 @@ class Tabs:
 
 
 def text_of(sent: list[str]) -> str:
-    return "".join(html.unescape(json.loads(frame)["content"]) for frame in sent)
+    """The reply's visible text after these frames, as a page shows it."""
+    return shown([json.loads(frame) for frame in sent], 7).text.strip()
 
 
 @pytest.fixture
@@ -44,10 +45,10 @@ async def test_other_tabs_get_fewer_frames_of_the_same_text(intervals):
     for i, piece in enumerate(pieces):
         await relay.add(piece, i * 0.01)
     await relay.flush(1.0)
-    assert text_of(tabs.mine) == text_of(tabs.theirs) == "".join(pieces)
+    assert text_of(tabs.mine) == text_of(tabs.theirs) == "".join(pieces).strip()
     assert 20 <= len(tabs.mine) <= 27  # about one frame per 40 ms
     assert 6 <= len(tabs.theirs) <= 10  # about one frame per 150 ms (a fifth early at most)
-    assert all(json.loads(f)["target"] == "#msg-7-text" for f in tabs.mine + tabs.theirs)
+    assert all(json.loads(f)["target"] == "#msg-7-tail" for f in tabs.mine + tabs.theirs)
 
 
 async def test_the_first_text_reaches_every_tab_at_once(intervals):
@@ -105,16 +106,16 @@ async def test_no_other_tab_watching_no_text_for_them_until_one_starts(intervals
     relay = TextRelay(tabs, 7)
     for i, piece in enumerate(["Back ", "<off> ", "with ", "jitter "]):
         await relay.add(piece, i * 0.1)
-    assert text_of(tabs.mine) == "Back <off> with jitter " and tabs.theirs == []
+    assert text_of(tabs.mine) == "Back <off> with jitter" and tabs.theirs == []
     # A tab starts watching: it is sent the text so far in one frame replacing its own ...
     frame = json.loads(relay.watched_by_another() or "")
     assert frame["target"] == "#msg-7-text" and frame["swap"].startswith("innerHTML")
-    so_far = html.unescape(frame["content"])
-    assert so_far.startswith("Back <off> ")
+    assert shown([frame], 7).text.startswith("Back <off>")
     # ... and the rest (what was still pending for other tabs included) as it streams.
     await relay.add("and a cap.", 0.5)
     await relay.flush(0.6)
-    assert so_far + text_of(tabs.theirs) == "Back <off> with jitter and a cap."
+    theirs = [frame, *(json.loads(f) for f in tabs.theirs)]
+    assert shown(theirs, 7).text.strip() == "Back <off> with jitter and a cap."
 
 
 async def test_a_tab_catching_up_gets_what_the_other_tabs_were_sent_not_what_is_pending(
@@ -127,10 +128,9 @@ async def test_a_tab_catching_up_gets_what_the_other_tabs_were_sent_not_what_is_
     await relay.add("with ", 0.05)  # this tab only; pending for the others
     frame = json.loads(relay.catch_up_frame() or "")
     assert frame["target"] == "#msg-7-text" and frame["swap"].startswith("innerHTML")
-    assert frame["content"] == "Back &lt;off&gt; "
+    assert "Back &lt;off&gt;" in frame["content"] and "with" not in frame["content"]
     await relay.add("jitter.", 0.2)  # the others' interval has passed
-    assert html.unescape(json.loads(relay.catch_up_frame() or "")["content"]) == (
-        "Back <off> with jitter."
-    )
+    caught_up = shown([json.loads(relay.catch_up_frame() or "")], 7)
+    assert caught_up.text.strip() == "Back <off> with jitter."
     relay.reset()  # a restart discards the partial reply
     assert relay.catch_up_frame() is None

@@ -10,29 +10,42 @@ import pytest
 
 from course.content import Coach, Lab, Lesson
 from labs.coach import api_messages, system_prefix
-from labs.frames import Coalescer, clear_text_frame, partial, text_frame
+from labs.frames import Coalescer, clear_text_frame, partial, reply_body, text_frame
 from labs.limits import Caps, Spent, check_budget, check_rate, check_text
+from labs.replies import StreamingReply
 
 # --- frames -----------------------------------------------------------------------------
 
 
-def test_streamed_text_is_escaped_and_appended():
-    frame = json.loads(text_frame(7, "<script>alert('x')</script> & more"))
-    assert frame == {
-        "target": "#msg-7-text",
-        "swap": "beforeend swapEmpty:true",
-        "content": "&lt;script&gt;alert('x')&lt;/script&gt; &amp; more",
-    }
+def test_streamed_text_is_sanitised_markdown_replacing_the_last_block():
+    update = StreamingReply().add("**Back off** <script>alert('x')</script> & more")
+    frame = json.loads(text_frame(7, update))
+    assert frame["target"] == "#msg-7-tail" and frame["swap"] == "innerHTML swapEmpty:true"
+    assert (
+        frame["content"]
+        == "<p><strong>Back off</strong> &lt;script&gt;alert('x')&lt;/script&gt; &amp; more</p>\n"
+    )
+
+
+def test_settled_blocks_are_appended_once():
+    reply = StreamingReply()
+    reply.add("First paragraph.\n\nSecond")
+    frame = json.loads(text_frame(7, reply.add(" one grows.\n\n- a list")))
+    assert frame["content"].startswith("<p>Second one grows.</p>\n<ul>")
+    assert (
+        partial("#msg-7-settled", "beforeend swapEmpty:true", "<p>First paragraph.</p>\n")
+        in (frame["content"])
+    )
 
 
 def test_a_frame_of_only_spaces_is_still_swapped():
-    assert "swapEmpty:true" in json.loads(text_frame(1, " "))["swap"]
+    assert "swapEmpty:true" in json.loads(text_frame(1, StreamingReply().add(" ")))["swap"]
 
 
 def test_a_restart_clears_the_text_and_carries_its_notice():
     frame = json.loads(clear_text_frame(3, "<p>why</p>"))
     assert frame["target"] == "#msg-3-text" and frame["swap"].startswith("innerHTML")
-    assert frame["content"] == partial("#msg-3-notice", "innerHTML", "<p>why</p>")
+    assert frame["content"] == reply_body(3) + partial("#msg-3-notice", "innerHTML", "<p>why</p>")
 
 
 def test_partial_escapes_its_attributes():

@@ -20,7 +20,7 @@ import pytest
 import uvicorn
 
 from bench.loopback import REPO, free_port, prepare
-from resilient.simulator import Simulator, SimulatorConfig
+from resilient.simulator import Responder, Simulator, SimulatorConfig
 from tests.scaled.deployment import Deployment, scaled_env, start_workers
 from tests.scaled.services import (
     flush_redis,
@@ -41,9 +41,11 @@ class ServedSimulator:
 
 
 @contextmanager
-def served_simulator(**config: float | int | None) -> Iterator[ServedSimulator]:
+def served_simulator(
+    responder: Responder | None = None, **config: float | int | None
+) -> Iterator[ServedSimulator]:
     """The Messages API simulator on a loopback port, served by uvicorn in a thread."""
-    simulator = Simulator(SimulatorConfig(**config))  # type: ignore[arg-type]
+    simulator = Simulator(SimulatorConfig(**config), responder=responder)  # type: ignore[arg-type]
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(simulator.asgi_app(), host="127.0.0.1", port=port, log_level="error")

@@ -16,6 +16,8 @@ from typing import Any
 import httpx2 as httpx
 from websockets.asyncio.client import ClientConnection, connect
 
+from tests import reply_frames
+
 PASSWORD = "a long scaled-test passphrase 7"
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 CONVERSATION = re.compile(r'hx-ws:connect="/ws/labs/conversations/(\d+)/"')
@@ -110,9 +112,13 @@ class Turn:
         return int(MESSAGE_ID.findall(self.accepted["content"])[-1])
 
     @property
-    def text_frames(self) -> list[str]:
-        target = f"#msg-{self.reply_id}-text"
-        return [f["content"] for f in self.frames if f["target"] == target]
+    def text_frames(self) -> list[dict[str, Any]]:
+        return reply_frames.text_frames(self.frames, self.reply_id)
+
+    @property
+    def streamed(self) -> str:
+        """The reply's text as the tab showed it before the final frame."""
+        return reply_frames.shown(self.frames, self.reply_id).text.strip()
 
     @property
     def final(self) -> dict[str, Any] | None:

@@ -35,10 +35,10 @@ async def test_it_streams_one_reply_to_the_same_conversation_on_both_workers(sta
         assert served.simulator.stats.attempts == 1, "two tabs must not cause two upstream calls"
         assert turn_one.accepted["turn"] == turn_two.accepted["turn"]
         assert turn_one.final and turn_two.final, "both tabs see the reply finish"
-        streamed = "".join(turn_one.text_frames)
+        streamed = turn_one.streamed
         assert len(turn_two.text_frames) >= 3, "the other worker's tab sees the reply grow"
         # Other tabs get coalesced text; the final frame (the rendered reply) completes it.
-        assert streamed.startswith("".join(turn_two.text_frames))
+        assert streamed.startswith(turn_two.streamed)
         ending = " ".join(streamed.split()[-4:])
         assert escape(ending) in turn_two.final["content"], "the other tab ends on the whole reply"
         # Reloading on the other worker shows the stored conversation.
