@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, sync_playwright
 
 from bench.loopback import Process, prepare, start_server
 from tests.e2e.browser import ARTIFACTS, AXE_JS, CHROMIUM, CHROMIUM_ARGS, Tour
+from tests.scaled.conftest import ServedSimulator, served_simulator
 
 INSTRUCTOR = ("ins", "instructor-pass-1234")
 # Variables that would point the site at shared services or the real API.
@@ -68,6 +69,43 @@ def site() -> Iterator[Site]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+class Script:
+    """The reply the simulator behind `api_site` streams next (a test sets `reply`)."""
+
+    def __init__(self) -> None:
+        self.reply = "Hello."
+
+    def __call__(self, request: object) -> str:
+        return self.reply
+
+
+@dataclass(frozen=True)
+class ApiSite(Site):
+    script: Script
+    simulator: ServedSimulator
+
+
+@pytest.fixture(scope="session")
+def api_site() -> Iterator[ApiSite]:
+    """The site on its real-API path (the SDK over HTTP), talking to the Messages API simulator
+    on loopback with a reply a test writes, and with rate limits, so every response carries
+    `anthropic-ratelimit-*` headers."""
+    folder = Path(tempfile.mkdtemp(prefix="e2e-api-site-"))
+    script = Script()
+    with served_simulator(
+        responder=script, ttft=0.2, tokens_per_second=40, rpm=50, itpm=40_000, otpm=8_000
+    ) as served:
+        env = site_env(folder)
+        env.update(ANTHROPIC_API_KEY="sk-ant-e2e-simulator", ANTHROPIC_BASE_URL=served.url)
+        prepare(env)
+        process = start_server("daphne", env, log=ARTIFACTS / "api-server.log")
+        try:
+            yield ApiSite(process.url, process, script, served)
+        finally:
+            process.stop()
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).is_file():
@@ -85,6 +123,15 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def tour(request, site: Site, browser: Browser) -> Iterator[Tour]:
     journey = Tour(browser, site.url, request.node.name)
+    yield journey
+    problems = journey.close()
+    if problems:
+        pytest.fail("\n".join(problems))
+
+
+@pytest.fixture
+def api_tour(request, api_site: ApiSite, browser: Browser) -> Iterator[Tour]:
+    journey = Tour(browser, api_site.url, request.node.name)
     yield journey
     problems = journey.close()
     if problems:

@@ -86,7 +86,7 @@ def answer_quiz_by_keyboard(visitor: Visitor, lesson) -> None:
 def chat_by_keyboard(visitor: Visitor, lab) -> None:
     page = steps.open_lab(visitor, lab, "lab by keyboard")
     box = page.get_by_label("Your message")
-    replies = page.locator(".chat-assistant:not(.chat-greeting) .chat-rendered")
+    replies = page.locator(steps.FINISHED_REPLIES)
     before = replies.count()
     visitor.tab_to(page.get_by_role("button", name="Use the suggested opener"))
     page.keyboard.press("Enter")
