@@ -49,8 +49,9 @@ async def test_it_streams_a_reply_in_several_frames_then_stores_it(learner, fast
     ]
     # What the page showed as the reply streamed is what the final frame shows.
     assert streamed.html and streamed.html in final["content"]
-    assert "Lesson 1: Retries and Rate Limits" in streamed.text
-    assert messages[1].text.startswith("Here is what the course says")
+    assert "Lesson 1 · Understanding the HTTP 429" in streamed.text
+    assert 'href="/modules/coaching/lessons/retries/#understanding-the-http-429"' in streamed.html
+    assert messages[1].text.startswith(streamed.text.split()[0])
     turn = await CoachTurn.objects.aget(conversation=conversation)
     assert turn.outcome == "completed" and turn.backend == "offline"
     assert turn.attempts == 1 and turn.output_tokens > 0 and turn.cost_usd > 0
