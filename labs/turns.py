@@ -48,6 +48,7 @@ from resilient import (
     Restart,
     Retrying,
     TextDelta,
+    cached_conversation,
     cached_system,
     correlation_scope,
     new_correlation_id,
@@ -326,7 +327,7 @@ async def _stream(
         model=admitted.backend.model,
         max_tokens=settings.COACH_MAX_TOKENS,
         system=_system(module, lab),
-        messages=api_messages(admitted.history),
+        messages=cached_conversation(api_messages(admitted.history)),
         budget_keys=BudgetKeys(
             conversation=str(started.turn.conversation_id), learner=str(started.turn.user_id)
         ),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from resilient.batch import ItemResult, batch_map
 from resilient.breaker import CircuitBreaker
 from resilient.budget import Budget, BudgetKeys, BudgetLimits, BudgetStore, Cap, Spend
-from resilient.caching import cached_system
+from resilient.caching import cached_conversation, cached_system
 from resilient.client import ResilientClient
 from resilient.errors import ResilientError, classify
 from resilient.events import (
@@ -77,6 +77,7 @@ __all__ = [
     "Usage",
     "Wait",
     "batch_map",
+    "cached_conversation",
     "cached_system",
     "classify",
     "correlation_id",

@@ -3,7 +3,7 @@ from __future__ import annotations
 import contextvars
 import logging
 
-from resilient.caching import cached_system
+from resilient.caching import cached_conversation, cached_system
 from resilient.telemetry import (
     CallRecord,
     correlation_id,
@@ -20,6 +20,32 @@ def test_cached_system_marks_only_the_static_prefix():
         {"type": "text", "text": "learner is on lesson 2"},
     ]
     assert len(cached_system("persona")) == 1
+
+
+MARK = {"cache_control": {"type": "ephemeral"}}
+
+
+def test_cached_conversation_marks_the_last_two_learner_turns():
+    messages = [
+        {"role": "user", "content": "one"},
+        {"role": "assistant", "content": "reply one"},
+        {"role": "user", "content": "two"},
+        {"role": "assistant", "content": "reply two"},
+        {"role": "user", "content": [{"type": "text", "text": "three"}]},
+    ]
+    before = [dict(m) for m in messages]
+    marked = cached_conversation(messages)
+    # Every turn is sent as blocks, so it is the same block in every request that carries it.
+    assert marked[0] == {"role": "user", "content": [{"type": "text", "text": "one"}]}
+    assert marked[3] == {"role": "assistant", "content": [{"type": "text", "text": "reply two"}]}
+    assert marked[2]["content"] == [{"type": "text", "text": "two", **MARK}]
+    assert marked[4]["content"] == [{"type": "text", "text": "three", **MARK}]
+    assert messages == before  # the caller's list and blocks are left alone
+
+
+def test_a_first_turn_has_one_conversation_breakpoint():
+    marked = cached_conversation([{"role": "user", "content": "hi"}])
+    assert marked == [{"role": "user", "content": [{"type": "text", "text": "hi", **MARK}]}]
 
 
 def test_correlation_scope_sets_and_restores():
