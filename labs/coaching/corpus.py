@@ -16,19 +16,22 @@ from dataclasses import dataclass, field
 from mdit_py_plugins.anchors.index import slugify
 
 from course.content import Lesson
+from course.markdown_parser import ANNOTATION_KINDS, CALLOUT_KINDS
 
 PROSE = "prose"
 LIST = "list"
 CALLOUT = "callout"
 CODE = "code"
 CONCEPT = "concept"
+ACCOUNT = "account"  # the course's own account of an event: not offered as an answer
 KEY_CONCEPTS = "Key concepts"  # course.loader.KEY_CONCEPTS: the glossary's section
 KEY_CONCEPTS_ANCHOR = "glossary-title"  # the glossary's heading id on the lesson page
 MIN_PROSE_CHARS = 40
 
 _FENCE = re.compile(r"^(`{3,}|~{3,})\s*([\w+-]*)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`\"'(\[*])")
-_CALLOUT_OPEN = re.compile(r"^:::\s*(\w+)\s*(.*)$")
+_CONTAINER_OPEN = re.compile(r"^(:{3,})\s*(\w+)\s*(.*)$")
+_CONTAINER_CLOSE = re.compile(r"^:{3,}\s*$")
 _LIST_ITEM = re.compile(r"^(?:[-*+]|\d+[.)])\s+")
 
 
@@ -94,6 +97,8 @@ class _Cutter:
         self.anchor = ""
         self.heading = ""
         self.callout = ""
+        self.account = False
+        self.containers: list[str] = []  # kinds of the `:::` blocks we are inside, outermost first
         self.block: list[str] = []
         self.items: list[str] = []
         self.passages: list[Passage] = []
@@ -123,13 +128,13 @@ class _Cutter:
             self.items.clear()
             text = "\n".join(line for line in lines if line)
             if text:
-                self.emit(CALLOUT, text, heading=self.callout)
+                self.emit(ACCOUNT if self.account else CALLOUT, text, heading=self.callout)
             return
         if self.block:
             text = " ".join(self.block).strip()
             self.block.clear()
             if len(text) >= MIN_PROSE_CHARS:
-                self.emit(PROSE, text, heading=self.heading)
+                self.emit(ACCOUNT if self.account else PROSE, text, heading=self.heading)
         if self.items:
             self.emit(LIST, "\n".join(self.items), heading=self.heading)
             self.items.clear()
@@ -159,11 +164,7 @@ class _Cutter:
                 self.heading = stripped[4:].strip()
                 self.new_anchor(self.heading)
             elif stripped.startswith(":::"):
-                self.flush()
-                opened = _CALLOUT_OPEN.match(stripped)
-                self.callout = (
-                    (opened.group(2).strip() or opened.group(1).title()) if opened else ""
-                )
+                self.container(stripped)
             elif not stripped:
                 if not self.callout:
                     self.flush()
@@ -193,6 +194,22 @@ class _Cutter:
                 )
             )
         return self.passages
+
+    def container(self, line: str) -> None:
+        """A `:::` line: a callout is one passage; a correction is ordinary lesson text (its
+        original is already blanked out of the body); an account is kept apart."""
+        self.flush()
+        opened = _CONTAINER_OPEN.match(line)
+        if opened:
+            kind, title = opened.group(2), opened.group(3).strip()
+            self.containers.append(kind)
+            if kind not in ANNOTATION_KINDS and not self.callout:
+                self.callout = title or CALLOUT_KINDS.get(kind, kind.title())
+        elif _CONTAINER_CLOSE.match(line) and self.containers:
+            self.containers.pop()
+            if all(kind in ANNOTATION_KINDS for kind in self.containers):
+                self.callout = ""
+        self.account = "account" in self.containers
 
     def code(self, fence: str, language: str, lines: Iterator[str]) -> None:
         body: list[str] = []

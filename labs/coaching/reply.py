@@ -10,6 +10,7 @@ to change or reveal the coach's instructions get short replies that quote nothin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -30,7 +31,21 @@ QUOTE_CHARS = 700  # a supporting quote: whole sentences, about this long at mos
 BARE_WEIGHT = 0.7
 CONTEXT_WEIGHT = 0.3
 SECTION_FACTOR = 1.5  # a bare follow-up prefers the section the last reply cited
-SECOND_PASSAGE = 0.6  # a second passage joins the answer when it scores this close to the first
+ANSWER_PASSAGES = 3  # the direct answer's sentence is sought in this many of the best passages
+SECOND_SENTENCE = 0.5  # another sentence joins it when it covers the question this well
+# What a question asks for, and what a sentence that answers it holds.
+ANSWER_TYPES = (
+    (
+        re.compile(r"\bhow long\b|\bhow many seconds\b|\bwhen\b"),
+        re.compile(r"\bseconds?\b|\bminutes?\b|\b\d+\s?(?:s|ms)\b"),
+    ),
+    (re.compile(r"\bhow much\b|\bcost\b|\bprice\b"), re.compile(r"\$|\bcosts?\b|\bprice")),
+    (
+        re.compile(r"\bwhy\b|\bhow come\b|\bwhat for\b"),
+        re.compile(r"\bbecause\b|\bprevents?\b|\bmistake\b|\bso that\b|\brather than\b"),
+    ),
+)
+ANSWER_TYPE_BOOST = 1.4
 FALLBACK_QUESTION = "What would you try first, and how would you know it worked?"
 
 
@@ -149,21 +164,46 @@ class Reply:
         ):
             # The answer to "why?" or "what should the user see then?" is in what was just
             # said: point back to its one best sentence rather than quote the passage again.
-            said = max(sentences(best.passage.text), key=lambda s: index.overlap(query, s))
-            if index.overlap(query, said) > 0:
-                return f"As I said above: {said}", best.passage
-        for hit in hits:
-            candidates = [s for s in self.fresh(hit.passage) if index.overlap(query, s) > 0]
-            if candidates:
-                best = hit
-                break
-        else:
+            top = hits[0].score
+            options = [
+                (
+                    index.overlap(query, f"{hit.passage.section} {s}")
+                    * self.answer_type(s)
+                    * hit.score
+                    / top,
+                    s,
+                    hit,
+                )
+                for hit in hits[:ANSWER_PASSAGES]
+                for s in sentences(hit.passage.text)
+                if self.memory.said(s)
+            ]
+            if options:
+                weight, said, hit = max(options, key=lambda option: option[0])
+                if weight > 0:
+                    return f"As I said above: {said}", hit.passage
+        # The answer's passage is the one with the best sentence among the best passages: a
+        # sentence that says what was asked beats a long paragraph that mentions it in passing.
+        top = hits[0].score
+        best_sentence, best_score = "", 0.0
+        for hit in hits[:ANSWER_PASSAGES]:
+            place = f"{hit.passage.section} {hit.passage.heading}"
+            for sentence in self.fresh(hit.passage):
+                # A sentence says what its section's heading says too.
+                covered = index.overlap(query, f"{place} {sentence}")
+                weight = covered * (0.6 + 0.4 * hit.score / top) * self.answer_type(sentence)
+                if weight > best_score:
+                    best, best_sentence, best_score = hit, sentence, weight
+        if not best_sentence:
             return "", None
         fresh = self.fresh(best.passage)
+        lead = index.overlap(query, best_sentence)
         scored = sorted(fresh, key=lambda s: -index.overlap(query, s))
-        chosen = [scored[0]]
-        for sentence in scored[1:]:
-            if index.overlap(query, sentence) <= 0:
+        chosen = [best_sentence]
+        for sentence in scored:
+            if sentence == best_sentence:
+                continue
+            if index.overlap(query, sentence) < lead * SECOND_SENTENCE:
                 break
             if len(" ".join([*chosen, sentence])) > ANSWER_CHARS:
                 break
@@ -175,8 +215,19 @@ class Reply:
             chosen.append(fresh[last + 1])
         ordered = [s for s in fresh if s in chosen]
         if best.passage.kind == LIST:
-            return "\n".join(f"- {s}" for s in ordered), best.passage
+            items = "\n".join(f"- {s}" for s in ordered)
+            heading = f"{best.passage.heading}:" if best.passage.heading else ""
+            return f"{heading}\n\n{items}".strip(), best.passage
         return " ".join(ordered), best.passage
+
+    def answer_type(self, sentence: str) -> float:
+        """ANSWER_TYPE_BOOST when the sentence holds the kind of thing the question asks for
+        ("how long" wants a duration, "how much" an amount), else 1."""
+        question = self.memory.current.casefold()
+        for asked, wanted in ANSWER_TYPES:
+            if asked.search(question) and wanted.search(sentence):
+                return ANSWER_TYPE_BOOST
+        return 1.0
 
     def support(self, hits: list[Hit], answered: Passage | None, said: str) -> str:
         """What the answer stands on: the rest of its passage quoted, or another passage of

@@ -181,6 +181,7 @@ _RELATED = {
     "whole": "entire",
     "runaway": "unbounded",
     "big": "large",
+    "long": "seconds",
     "huge": "large",
     "consumed": "usage",
     "save": "cost fraction",

@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from course.content import GlossaryEntry, Lesson
-from labs.coaching.corpus import CALLOUT, CODE, CONCEPT, LIST, PROSE, lesson_passages, sentences
+from labs.coaching.corpus import (
+    ACCOUNT,
+    CALLOUT,
+    CODE,
+    CONCEPT,
+    LIST,
+    PROSE,
+    lesson_passages,
+    sentences,
+)
 from labs.coaching.words import related_terms, terms
 from labs.retrieval import Index, query_terms
 
@@ -145,3 +154,60 @@ def test_the_labs_own_lesson_wins_unless_another_is_clearly_better():
     query = query_terms("what does a 429 mean, and retry-after?")
     assert index.search(query, home="retry")[0].passage.lesson_slug == "retry"
     assert index.search(query, home="other")[0].passage.lesson_slug == "other"
+
+
+CORRECTED = """::: account
+Our pager rang all night while the batch retried every second.
+:::
+
+## Limits
+
+::: correction it named one limit; there are three
+The API limits requests, input tokens and output tokens per minute, each on its own.
+
+
+
+:::
+
+:::: principle Production Principle
+Honour `retry-after` before your own backoff.
+
+::: account
+A team we know ignored it for a week and was throttled for all of it.
+:::
+::::
+"""
+
+
+def test_corrected_text_is_ordinary_lesson_text_and_accounts_are_kept_apart():
+    lesson = Lesson("c", 1, "C", "t", "h", CORRECTED, (), "p", 1)
+    found = [(p.kind, p.section, p.heading, p.text) for p in lesson_passages(lesson)]
+    assert found == [
+        (ACCOUNT, "", "", "Our pager rang all night while the batch retried every second."),
+        (
+            PROSE,
+            "Limits",
+            "",
+            "The API limits requests, input tokens and output tokens per minute, each on its own.",
+        ),
+        (
+            CALLOUT,
+            "Limits",
+            "Production Principle",
+            "Honour `retry-after` before your own backoff.",
+        ),
+        (
+            ACCOUNT,
+            "Limits",
+            "Production Principle",
+            "A team we know ignored it for a week and was throttled for all of it.",
+        ),
+    ]
+
+
+def test_no_original_of_a_correction_reaches_the_coach(real_module):
+    passages = " ".join(p.text for lesson in real_module.lessons for p in lesson_passages(lesson))
+    originals = [c.original for lesson in real_module.lessons for c in lesson.corrections]
+    assert originals, "the real lessons have corrections"
+    for original in originals:
+        assert original not in passages
