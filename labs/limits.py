@@ -10,7 +10,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
+
+from resilient.budget import BudgetLimits, ScopeSpend, exhausted
 
 WINDOW = timedelta(minutes=1)
 BUSY_MESSAGE = (
@@ -49,32 +50,20 @@ def check_rate(recent: Sequence[datetime], now: datetime, per_minute: int) -> st
     )
 
 
-@dataclass(frozen=True)
-class Spent:
-    conversation: Decimal
-    learner_today: Decimal
-    everyone_today: Decimal
-
-
-@dataclass(frozen=True)
-class Caps:
-    conversation: Decimal
-    learner_today: Decimal
-    everyone_today: Decimal
-
-
-def check_budget(spent: Spent, caps: Caps) -> str | None:
-    if spent.conversation >= caps.conversation:
+def check_budget(spent: ScopeSpend, limits: BudgetLimits) -> str | None:
+    """The sentence for a budget scope with nothing left (the rule is `resilient.budget`'s)."""
+    scope = exhausted(spent, limits)
+    if scope == "conversation":
         return (
-            f"This conversation has used its budget (${caps.conversation:.2f}). "
+            f"This conversation has used its budget (${limits.conversation.cost_usd or 0:.2f}). "
             "Start a new conversation to keep practising."
         )
-    if spent.learner_today >= caps.learner_today:
+    if scope == "learner_daily":
         return (
-            f"You have used today's coach budget (${caps.learner_today:.2f}). "
+            f"You have used today's coach budget (${limits.learner_daily.cost_usd or 0:.2f}). "
             "Come back tomorrow; your conversations are saved."
         )
-    if spent.everyone_today >= caps.everyone_today:
+    if scope == "global_daily":
         return (
             "The course has used today's coach budget for everyone. "
             "Come back tomorrow; your conversations are saved."
@@ -87,11 +76,11 @@ class TurnLimits:
     """The limits a turn is admitted under (from settings)."""
 
     per_minute: int
-    caps: Caps
+    budget: BudgetLimits
 
 
 def check_turn(
-    limits: TurnLimits, recent: Sequence[datetime], spent: Spent, now: datetime
+    limits: TurnLimits, recent: Sequence[datetime], spent: ScopeSpend, now: datetime
 ) -> str | None:
     """Every rule that reads the database's facts, in the order the learner is told them."""
-    return check_rate(recent, now, limits.per_minute) or check_budget(spent, limits.caps)
+    return check_rate(recent, now, limits.per_minute) or check_budget(spent, limits.budget)

@@ -15,7 +15,7 @@ import copy
 import enum
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, ParamSpec, TypeVar, cast
 
@@ -25,9 +25,9 @@ from django.db.models import Case, DecimalField, F, Q, Sum, When
 from django.utils import timezone
 
 from labs.coach import api_messages
-from labs.limits import BUSY_MESSAGE, WINDOW, Refused, Spent, TurnLimits, check_turn
+from labs.limits import BUSY_MESSAGE, WINDOW, Refused, TurnLimits, check_turn
 from labs.models import CoachTurn, Conversation, DailySpend, Message
-from resilient import Spend
+from resilient.budget import BudgetKeys, ScopeSpend, Spend
 from resilient.prices import DEFAULT_PRICES
 from resilient.tokens import estimate_input_tokens
 
@@ -60,15 +60,6 @@ class StartedTurn:
     turn: CoachTurn
     user_message: Message
     assistant_message: Message
-
-
-@dataclass(frozen=True)
-class ScopeSpend:
-    """Tokens and cost already stored for each budget scope of a turn, before it started."""
-
-    conversation: Spend
-    learner_today: Spend
-    everyone_today: Spend
 
 
 @dataclass(frozen=True)
@@ -273,7 +264,7 @@ def admit_turn(
         recent = CoachTurn.objects.filter(user_id=user_id, started__gte=now - WINDOW)
         spend = _spend(conversation.pk, user_id, since, now)
         problem = check_turn(
-            request.limits, list(recent.values_list("started", flat=True)), _exact(spend), now
+            request.limits, list(recent.values_list("started", flat=True)), spend, now
         )
         if problem:
             transaction.set_rollback(True)  # the claim too: the conversation stays free
@@ -283,15 +274,6 @@ def admit_turn(
             history.append((Message.Role.USER, request.text or ""))
         started = _start(conversation, user_id, request, _reservation(request, history))
     return Admission(started, spend, history)
-
-
-def _exact(spend: ScopeSpend) -> Spent:
-    return Spent(
-        *(
-            Decimal(str(round(s.cost_usd, 6)))
-            for s in (spend.conversation, spend.learner_today, spend.everyone_today)
-        )
-    )
 
 
 @dataclass(frozen=True)
@@ -355,7 +337,7 @@ def add_daily_spend(turn: CoachTurn) -> None:
 class TurnBudgetStore:
     """`resilient.BudgetStore` for one turn, without a database query.
 
-    `get` is the spend admission summed from the stored turns of the scope (moments before the
+    `spent` is what admission summed from the stored turns of each scope (moments before the
     call) plus what this turn has been billed since; `add` only tallies this turn's bill, which
     `finish_turn` then stores as the turn's cost. The resilient client checks the budget before
     every attempt, so querying here would put three aggregates on the path to the first token
@@ -366,17 +348,8 @@ class TurnBudgetStore:
         self.known = known
         self.billed = Spend()
 
-    async def get(self, scope: str) -> Spend:
-        kind = scope.split(":", 1)[0]
-        if kind == "conversation":
-            stored = self.known.conversation
-        elif kind == "learner":
-            stored = self.known.learner_today
-        else:
-            stored = self.known.everyone_today
-        return stored + self.billed
+    async def spent(self, keys: BudgetKeys, day: date) -> ScopeSpend:
+        return self.known + self.billed
 
-    async def add(self, scope: str, spend: Spend) -> None:
-        # Every record names the global scope exactly once: tally there to count each bill once.
-        if scope.startswith("global:"):
-            self.billed = self.billed + spend
+    async def add(self, keys: BudgetKeys, day: date, spend: Spend) -> None:
+        self.billed = self.billed + spend

@@ -35,7 +35,7 @@ from labs.fragments import (
     render_message,
     render_notice,
 )
-from labs.limits import Caps, Refused, TurnLimits, check_text
+from labs.limits import Refused, TurnLimits, check_text
 from labs.models import CoachTurn, Conversation, Message
 from labs.relay import LearnerGone, Outlet, TextRelay
 from resilient import (
@@ -47,6 +47,7 @@ from resilient import (
     Degraded,
     Restart,
     Retrying,
+    ScopeSpend,
     TextDelta,
     cached_conversation,
     cached_system,
@@ -68,7 +69,7 @@ class Admitted:
     backend: Backend
     fault_plan: str
     retry: bool
-    spend: store.ScopeSpend  # stored spend of each budget scope when the turn was admitted
+    spend: ScopeSpend  # stored spend of each budget scope when the turn was admitted
     history: list[tuple[str, str]]
 
 
@@ -81,12 +82,7 @@ def _limits() -> BudgetLimits:
 
 
 def _turn_limits() -> TurnLimits:
-    caps = Caps(
-        conversation=Decimal(str(settings.BUDGET_CONVERSATION_USD)),
-        learner_today=Decimal(str(settings.BUDGET_LEARNER_DAY_USD)),
-        everyone_today=Decimal(str(settings.BUDGET_GLOBAL_DAY_USD)),
-    )
-    return TurnLimits(per_minute=settings.CHAT_MESSAGES_PER_MINUTE, caps=caps)
+    return TurnLimits(per_minute=settings.CHAT_MESSAGES_PER_MINUTE, budget=_limits())
 
 
 def _system(module: Module, lab: Lab) -> list[dict[str, Any]]:

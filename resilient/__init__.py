@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from resilient.batch import ItemResult, batch_map
 from resilient.breaker import CircuitBreaker
-from resilient.budget import Budget, BudgetKeys, BudgetLimits, BudgetStore, Cap, Spend
+from resilient.budget import (
+    Budget,
+    BudgetKeys,
+    BudgetLimits,
+    BudgetStore,
+    Cap,
+    ScopeSpend,
+    Spend,
+    exhausted,
+)
 from resilient.caching import cached_conversation, cached_system
 from resilient.client import ResilientClient
 from resilient.errors import ResilientError, classify
@@ -69,6 +78,7 @@ __all__ = [
     "Restart",
     "RetryPolicy",
     "Retrying",
+    "ScopeSpend",
     "Spend",
     "StreamEvent",
     "TextDelta",
@@ -82,5 +92,6 @@ __all__ = [
     "classify",
     "correlation_id",
     "correlation_scope",
+    "exhausted",
     "new_correlation_id",
 ]

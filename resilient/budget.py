@@ -1,10 +1,16 @@
 """Token and cost budgets per conversation, per learner per day, and global per day.
 
-A request is checked *before* it is sent against its worst case (estimated input tokens plus
-`max_tokens`, lesson 2's "max_tokens as a hard budget"); a request that could break a budget
-is refused with kind `budget_exhausted` instead of being paid for. After a call, its real usage
-and cost are recorded on every scope it belongs to. Spending lives behind `BudgetStore`, a
-two-method protocol, so the web app can keep it in its database; the default is in memory.
+One vocabulary for spend and its limits, and the two rules that read them:
+
+- `exhausted`: a scope has reached its cap, so no request can go (an app refuses the message
+  before anything is sent or stored, with the scope named);
+- `Budget.check`: the worst case of *this* request (estimated input tokens plus `max_tokens`,
+  lesson 2's "max_tokens as a hard budget") would break a cap, so it is refused with kind
+  `budget_exhausted` instead of being paid for.
+
+After a call its real usage and cost are added to every scope it belongs to. Spending lives
+behind `BudgetStore`, a two-method protocol, so an app can keep it in its database; the
+default is in memory.
 """
 
 from __future__ import annotations
@@ -12,10 +18,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 from resilient.events import Usage
 from resilient.prices import DEFAULT_PRICES, PriceTable
+
+ScopeName = Literal["conversation", "learner_daily", "global_daily"]
+# In the order a refusal names them: the narrowest scope first.
+SCOPES: tuple[ScopeName, ...] = ("conversation", "learner_daily", "global_daily")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,11 +36,21 @@ class Spend:
     def __add__(self, other: Spend) -> Spend:
         return Spend(self.tokens + other.tokens, self.cost_usd + other.cost_usd)
 
+    @classmethod
+    def of(cls, usage: Usage, cost_usd: float) -> Spend:
+        return cls(usage.total_tokens, cost_usd)
+
 
 @dataclass(frozen=True, slots=True)
 class Cap:
     tokens: int | None = None
     cost_usd: float | None = None
+
+    def reached_by(self, spent: Spend) -> bool:
+        """Nothing is left under this cap."""
+        return (self.tokens is not None and spent.tokens >= self.tokens) or (
+            self.cost_usd is not None and spent.cost_usd >= self.cost_usd
+        )
 
     def exceeded_by(self, spent: Spend, extra: Spend) -> str | None:
         total = spent + extra
@@ -49,36 +69,71 @@ class BudgetLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class ScopeSpend:
+    """What has been spent in each scope a request counts against."""
+
+    conversation: Spend = Spend()
+    learner_daily: Spend = Spend()
+    global_daily: Spend = Spend()
+
+    def __add__(self, spend: Spend) -> ScopeSpend:
+        """`spend` added to every scope (one request counts in each)."""
+        return ScopeSpend(
+            self.conversation + spend, self.learner_daily + spend, self.global_daily + spend
+        )
+
+
+def exhausted(spent: ScopeSpend, limits: BudgetLimits) -> ScopeName | None:
+    """The first scope whose cap `spent` has reached, or None while every scope has room."""
+    for name in SCOPES:
+        cap: Cap = getattr(limits, name)
+        if cap.reached_by(getattr(spent, name)):
+            return name
+    return None
+
+
+@dataclass(frozen=True, slots=True)
 class BudgetKeys:
     conversation: str | None = None
     learner: str | None = None
 
+    def scopes(self) -> tuple[ScopeName, ...]:
+        """The scopes a request with these keys counts against."""
+        return tuple(
+            name
+            for name in SCOPES
+            if name == "global_daily"
+            or (name == "learner_daily" and self.learner is not None)
+            or (name == "conversation" and self.conversation is not None)
+        )
+
 
 class BudgetStore(Protocol):
-    async def get(self, scope: str) -> Spend: ...
+    async def spent(self, keys: BudgetKeys, day: date) -> ScopeSpend: ...
 
-    async def add(self, scope: str, spend: Spend) -> None: ...
+    async def add(self, keys: BudgetKeys, day: date, spend: Spend) -> None: ...
 
 
 class MemoryBudgetStore:
     def __init__(self) -> None:
-        self._spent: dict[str, Spend] = {}
+        self._spent: dict[tuple[str, ...], Spend] = {}
 
-    async def get(self, scope: str) -> Spend:
-        return self._spent.get(scope, Spend())
+    @staticmethod
+    def _keys(keys: BudgetKeys, day: date) -> dict[ScopeName, tuple[str, ...]]:
+        found: dict[ScopeName, tuple[str, ...]] = {"global_daily": ("global", day.isoformat())}
+        if keys.learner is not None:
+            found["learner_daily"] = ("learner", keys.learner, day.isoformat())
+        if keys.conversation is not None:
+            found["conversation"] = ("conversation", keys.conversation)
+        return found
 
-    async def add(self, scope: str, spend: Spend) -> None:
-        self._spent[scope] = self._spent.get(scope, Spend()) + spend
+    async def spent(self, keys: BudgetKeys, day: date) -> ScopeSpend:
+        found = {name: self._spent.get(key, Spend()) for name, key in self._keys(keys, day).items()}
+        return ScopeSpend(**found)
 
-
-def scopes(keys: BudgetKeys, day: date) -> list[tuple[str, str]]:
-    """(limit name, storage key) for every scope a request counts against."""
-    found = [("global_daily", f"global:{day.isoformat()}")]
-    if keys.learner is not None:
-        found.append(("learner_daily", f"learner:{keys.learner}:{day.isoformat()}"))
-    if keys.conversation is not None:
-        found.append(("conversation", f"conversation:{keys.conversation}"))
-    return found
+    async def add(self, keys: BudgetKeys, day: date, spend: Spend) -> None:
+        for key in self._keys(keys, day).values():
+            self._spent[key] = self._spent.get(key, Spend()) + spend
 
 
 def _utc_today() -> date:
@@ -87,7 +142,7 @@ def _utc_today() -> date:
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    scope: str
+    scope: ScopeName
     detail: str
 
     @property
@@ -117,9 +172,10 @@ class Budget:
             input_tokens + max_tokens,
             self.prices.price(model).worst_case(input_tokens, max_tokens),
         )
-        for name, scope in scopes(keys, self._today()):
+        spent = await self.store.spent(keys, self._today())
+        for name in reversed(keys.scopes()):  # the widest scope first
             cap: Cap = getattr(self.limits, name)
-            detail = cap.exceeded_by(await self.store.get(scope), worst)
+            detail = cap.exceeded_by(getattr(spent, name), worst)
             if detail is not None:
                 return Refusal(name, detail)
         return None
@@ -127,15 +183,8 @@ class Budget:
     async def record(self, keys: BudgetKeys, *, model: str, usage: Usage) -> float:
         """Add a finished call's usage to every scope; return its cost in USD."""
         cost = self.prices.cost(model, usage)
-        tokens = (
-            usage.input_tokens
-            + usage.output_tokens
-            + usage.cache_creation_input_tokens
-            + usage.cache_read_input_tokens
-        )
-        for _, scope in scopes(keys, self._today()):
-            await self.store.add(scope, Spend(tokens, cost))
+        await self.store.add(keys, self._today(), Spend.of(usage, cost))
         return cost
 
-    async def spent(self, keys: BudgetKeys) -> dict[str, Spend]:
-        return {name: await self.store.get(scope) for name, scope in scopes(keys, self._today())}
+    async def spent(self, keys: BudgetKeys) -> ScopeSpend:
+        return await self.store.spent(keys, self._today())

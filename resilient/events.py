@@ -48,6 +48,16 @@ class Usage:
             self.cache_read_input_tokens + other.cache_read_input_tokens,
         )
 
+    @property
+    def total_tokens(self) -> int:
+        """Every token billed: input, output, cache writes and cache reads."""
+        return (
+            self.input_tokens
+            + self.output_tokens
+            + self.cache_creation_input_tokens
+            + self.cache_read_input_tokens
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Wait:

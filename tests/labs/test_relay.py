@@ -8,8 +8,8 @@ import pytest
 
 from labs import frames
 from labs.relay import TextRelay
-from labs.store import ScopeSpend, TurnBudgetStore
-from resilient import Spend
+from labs.store import TurnBudgetStore
+from resilient import Budget, BudgetKeys, BudgetLimits, Cap, ScopeSpend, Spend, Usage
 from tests.reply_frames import shown
 
 
@@ -81,24 +81,21 @@ async def test_reset_drops_pending_text_for_every_tab(intervals):
 
 
 KNOWN = ScopeSpend(Spend(100, 0.5), Spend(200, 1.0), Spend(300, 2.0))
+KEYS = BudgetKeys(conversation="12", learner="3")
 
 
-@pytest.mark.parametrize(
-    ("scope", "stored"),
-    [
-        ("conversation:12", Spend(100, 0.5)),
-        ("learner:3:2026-11-24", Spend(200, 1.0)),
-        ("global:2026-11-24", Spend(300, 2.0)),
-    ],
-)
-async def test_the_budget_store_adds_this_turns_bill_to_what_admission_summed(scope, stored):
-    budget = TurnBudgetStore(KNOWN)
-    assert await budget.get(scope) == stored
-    # A bill is recorded once per scope; it must count once in every scope.
-    for recorded in ("global:2026-11-24", "learner:3:2026-11-24", "conversation:12"):
-        await budget.add(recorded, Spend(10, 0.25))
-    assert await budget.get(scope) == Spend(stored.tokens + 10, stored.cost_usd + 0.25)
-    assert budget.billed == Spend(10, 0.25)
+async def test_a_turns_budget_is_what_admission_summed_plus_its_own_bill():
+    budget = Budget(BudgetLimits(conversation=Cap(cost_usd=0.51)), store=TurnBudgetStore(KNOWN))
+    assert await budget.spent(KEYS) == KNOWN
+    assert (
+        await budget.check(KEYS, model="claude-haiku-4-5", input_tokens=10, max_tokens=10) is None
+    )
+    cost = await budget.record(KEYS, model="claude-haiku-4-5", usage=Usage(10_000, 2_000))
+    # Recorded once, counted once in every scope.
+    assert await budget.spent(KEYS) == KNOWN + Spend(12_000, cost)
+    # Another attempt's worst case now breaks the conversation's cap: refused before sending.
+    refusal = await budget.check(KEYS, model="claude-haiku-4-5", input_tokens=10, max_tokens=10)
+    assert refusal is not None and refusal.scope == "conversation"
 
 
 async def test_no_other_tab_watching_no_text_for_them_until_one_starts(intervals):

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 import pytest
 
 from course.content import Coach, Lab, Lesson
 from labs.coach import api_messages, system_prefix
 from labs.frames import Coalescer, clear_text_frame, partial, reply_body, text_frame
-from labs.limits import Caps, Spent, check_budget, check_rate, check_text
+from labs.limits import check_budget, check_rate, check_text
 from labs.replies import StreamingReply
+from resilient import BudgetLimits, Cap, ScopeSpend, Spend
 
 # --- frames -----------------------------------------------------------------------------
 
@@ -184,18 +184,19 @@ def test_check_rate(ages, limit, wait):
     assert (result is None) if wait is None else (wait in result)
 
 
-CAPS = Caps(Decimal("0.5"), Decimal("2"), Decimal("50"))
+LIMITS = BudgetLimits(Cap(cost_usd=0.5), Cap(cost_usd=2), Cap(cost_usd=50))
 
 
 @pytest.mark.parametrize(
     ("spent", "problem"),
     [
-        (Spent(Decimal("0.49"), Decimal("1"), Decimal("10")), None),
-        (Spent(Decimal("0.50"), Decimal("1"), Decimal("10")), "This conversation"),
-        (Spent(Decimal("0.1"), Decimal("2"), Decimal("10")), "today's coach budget"),
-        (Spent(Decimal("0.1"), Decimal("1"), Decimal("50")), "for everyone"),
+        ((0.49, 1, 10), None),
+        ((0.50, 1, 10), "This conversation has used its budget ($0.50)"),
+        ((0.1, 2, 10), "You have used today's coach budget ($2.00)"),
+        ((0.1, 1, 50), "for everyone"),
+        ((0.5, 2, 50), "This conversation"),  # the narrowest scope is named
     ],
 )
 def test_check_budget(spent, problem):
-    result = check_budget(spent, CAPS)
+    result = check_budget(ScopeSpend(*(Spend(0, cost) for cost in spent)), LIMITS)
     assert (result is None) if problem is None else (problem in result)

@@ -15,17 +15,17 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from labs import store
-from labs.limits import BUSY_MESSAGE, Caps, Refused, TurnLimits
+from labs.limits import BUSY_MESSAGE, Refused, TurnLimits
 from labs.models import CoachTurn, Conversation, DailySpend, Message
-from resilient import Spend
+from resilient import BudgetLimits, Cap, ScopeSpend, Spend
 from resilient.prices import DEFAULT_PRICES
 from tests.labs.conftest import make_conversation, past_turn
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-ROOMY = TurnLimits(per_minute=100, caps=Caps(Decimal(100), Decimal(100), Decimal(100)))
-SPENT = TurnLimits(per_minute=100, caps=Caps(Decimal(0), Decimal(100), Decimal(100)))
+ROOMY = TurnLimits(per_minute=100, budget=BudgetLimits())
+SPENT = TurnLimits(per_minute=100, budget=BudgetLimits(conversation=Cap(cost_usd=0)))
 
 
 async def admit(
@@ -67,7 +67,7 @@ async def test_each_scope_counts_its_own_turns(learner, other_learner):
     conversation = await sync_to_async(rows)()
     admission = await admit(conversation)
     assert isinstance(admission, store.Admission)
-    assert admission.spend == store.ScopeSpend(
+    assert admission.spend == ScopeSpend(
         Spend(30, 0.300001), Spend(50, 0.500001), Spend(130, 1.300001)
     )
     assert admission.history == [("user", "How do I back off?")]
@@ -111,7 +111,7 @@ async def test_a_finished_turn_counts_once_in_everyones_spend_today(learner, oth
     await finish(first, "0.25", input_tokens=100, output_tokens=20)  # finished already: no-op
     third = await admit(await sync_to_async(make_conversation)(other_learner, "budget-lab"))
     assert isinstance(third, store.Admission)
-    assert cost(third.spend.everyone_today) == Decimal("0.75")
+    assert cost(third.spend.global_daily) == Decimal("0.75")
     day = await DailySpend.objects.aget()
     assert (day.cost_usd, day.tokens) == (Decimal("0.75"), 1320)
 
@@ -177,15 +177,15 @@ async def test_a_running_turn_holds_its_worst_case_in_every_budget_until_it_fini
     second = await admit(await sync_to_async(make_conversation)(learner, "budget-lab"))
     assert isinstance(second, store.Admission)
     spend = second.spend
-    assert (cost(spend.conversation), cost(spend.learner_today)) == (0, reserved)
-    assert cost(spend.everyone_today) == reserved
+    assert (cost(spend.conversation), cost(spend.learner_daily)) == (0, reserved)
+    assert cost(spend.global_daily) == reserved
     await finish(first, "0.125", output_tokens=300)
     await finish(second, "0")
     third = await admit(await sync_to_async(make_conversation)(other_learner))
     assert isinstance(third, store.Admission)
     # Finished: what it cost replaces what it might have cost.
-    assert cost(third.spend.learner_today) == 0
-    assert cost(third.spend.everyone_today) == Decimal("0.125")
+    assert cost(third.spend.learner_daily) == 0
+    assert cost(third.spend.global_daily) == Decimal("0.125")
 
 
 async def test_a_turn_that_never_finished_stops_holding_its_reservation(learner):
@@ -197,7 +197,7 @@ async def test_a_turn_that_never_finished_stops_holding_its_reservation(learner)
     )
     later = await admit(await sync_to_async(make_conversation)(learner, "budget-lab"))
     assert isinstance(later, store.Admission)
-    assert cost(later.spend.learner_today) == cost(later.spend.everyone_today) == 0
+    assert cost(later.spend.learner_daily) == cost(later.spend.global_daily) == 0
 
 
 async def test_taking_over_a_lapsed_lease_ends_the_dead_workers_turn(learner):
@@ -210,7 +210,7 @@ async def test_taking_over_a_lapsed_lease_ends_the_dead_workers_turn(learner):
     retry = await admit(conversation)
     assert isinstance(retry, store.Admission)
     # Ended before the spend was read: the retry is not refused for its reservation.
-    assert retry.spend == store.ScopeSpend(Spend(), Spend(), Spend())
+    assert retry.spend == ScopeSpend(Spend(), Spend(), Spend())
     turn = await CoachTurn.objects.aget(pk=dead.started.turn.pk)
     assert turn.finished is not None and turn.outcome == "degraded"
 

@@ -4,7 +4,16 @@ from datetime import date
 
 import pytest
 
-from resilient.budget import Budget, BudgetKeys, BudgetLimits, Cap
+from resilient.budget import (
+    Budget,
+    BudgetKeys,
+    BudgetLimits,
+    Cap,
+    MemoryBudgetStore,
+    ScopeSpend,
+    Spend,
+    exhausted,
+)
 from resilient.events import Usage
 from resilient.prices import DEFAULT_PRICES, ModelPrice, PriceTable, UnknownModelError
 
@@ -83,3 +92,45 @@ async def test_daily_scopes_roll_over():
     assert await budget.check(keys, model="claude-haiku-4-5", input_tokens=1, max_tokens=1)
     days[0] = date(2025, 1, 16)
     assert await budget.check(keys, model="claude-haiku-4-5", input_tokens=1, max_tokens=1) is None
+
+
+@pytest.mark.parametrize(
+    ("spent", "limits", "scope"),
+    [
+        (ScopeSpend(), BudgetLimits(), None),  # no caps: never exhausted
+        (ScopeSpend(Spend(10, 0.49)), BudgetLimits(Cap(cost_usd=0.5)), None),
+        (ScopeSpend(Spend(10, 0.5)), BudgetLimits(Cap(cost_usd=0.5)), "conversation"),
+        (ScopeSpend(Spend(100, 0)), BudgetLimits(Cap(tokens=100)), "conversation"),
+        (
+            ScopeSpend(Spend(0, 1), Spend(0, 2), Spend(0, 50)),
+            BudgetLimits(Cap(cost_usd=5), Cap(cost_usd=2), Cap(cost_usd=50)),
+            "learner_daily",  # the narrowest scope with nothing left
+        ),
+        (
+            ScopeSpend(global_daily=Spend(0, 50)),
+            BudgetLimits(global_daily=Cap(cost_usd=50)),
+            "global_daily",
+        ),
+    ],
+)
+def test_a_scope_is_exhausted_once_its_cap_is_reached(spent, limits, scope):
+    assert exhausted(spent, limits) == scope
+
+
+async def test_a_store_is_asked_for_every_scope_at_once_and_told_each_bill_once():
+    class Counting(MemoryBudgetStore):
+        adds = 0
+
+        async def add(self, keys, day, spend):
+            self.adds += 1
+            await super().add(keys, day, spend)
+
+    store = Counting()
+    budget = Budget(BudgetLimits(), store=store, today=lambda: DAY)
+    keys = BudgetKeys(conversation="c1", learner="u1")
+    await budget.record(keys, model="claude-haiku-4-5", usage=Usage(100, 50, 10, 1000))
+    assert store.adds == 1
+    spent = await budget.spent(keys)
+    assert spent.conversation == spent.learner_daily == spent.global_daily
+    assert spent.conversation.tokens == 1160
+    assert (await budget.spent(BudgetKeys(learner="u2"))).learner_daily == Spend()

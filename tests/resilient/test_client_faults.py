@@ -183,7 +183,7 @@ async def test_a_request_over_budget_is_refused_before_it_is_sent(make_sim, make
     keys = BudgetKeys(conversation="c1", learner="u1")
     first = await run(client, budget_keys=keys)
     assert isinstance(first[-1], Completed)
-    spent = (await budget.spent(keys))["conversation"]
+    spent = (await budget.spent(keys)).conversation
     assert spent.tokens == first[-1].usage.input_tokens + first[-1].usage.output_tokens
     second = await run(client, budget_keys=keys)
     assert isinstance(second[-1], Degraded) and second[-1].kind == "budget_exhausted"
