@@ -14,7 +14,7 @@ from django.core import checks
 
 from course.registry import get_modules
 
-HINT = "Only this item's page is unavailable; fix the file, then run `manage.py check_content`."
+HINT = "The rest of the course keeps working; fix the file, then run `manage.py check_content`."
 
 
 @checks.register("content")
