@@ -1,4 +1,5 @@
-"""Access helpers: a missing module is a 404; staff pages refuse others with a clear page."""
+"""Access helpers: a missing module is a 404; staff pages refuse others with a clear page; the
+typed request of views that answer htmx."""
 
 from __future__ import annotations
 
@@ -9,9 +10,14 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django_htmx.middleware import HtmxDetails
 
 from course.content import Module
 from course.registry import get_module
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
 
 
 def get_module_or_404(slug: str) -> Module:

@@ -9,9 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.middleware import HtmxDetails
 
-from course.access import get_module_or_404
+from course.access import HtmxHttpRequest, get_module_or_404
 from course.content import Lesson, Module
 from course.links import resolver_for
 from course.models import LessonRead
@@ -20,10 +19,6 @@ from course.registry import get_modules
 from course.rendering import LRU, render_markdown
 
 logger = logging.getLogger(__name__)
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 _articles: LRU[str] = LRU(128)

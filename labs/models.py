@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F
 
+from resilient import Usage
+
 
 class Conversation(models.Model):
     user = models.ForeignKey(
@@ -126,14 +128,18 @@ class CoachTurn(models.Model):
         ]
 
     @property
-    def tokens(self) -> int:
-        """Every token the turn was billed for (the same sum as `TOKENS`)."""
-        return (
-            self.input_tokens
-            + self.output_tokens
-            + self.cache_read_tokens
-            + self.cache_write_tokens
+    def usage(self) -> Usage:
+        return Usage(
+            self.input_tokens,
+            self.output_tokens,
+            self.cache_write_tokens,
+            self.cache_read_tokens,
         )
+
+    @property
+    def tokens(self) -> int:
+        """Every token the turn was billed for (`TOKENS` is the same sum in a query)."""
+        return self.usage.total_tokens
 
     def __str__(self) -> str:
         return f"turn {self.pk} {self.outcome} ({self.backend})"

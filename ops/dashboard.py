@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 
-from ops import alerts, charts
+from course import charts
+from labs.store import day_start
+from ops import alerts
 from ops.alerts import AlertState
 from ops.stats import Day, Summary, TurnRow, per_day, summarize
 
@@ -31,10 +33,6 @@ _FIELDS = (
     "cache_write_tokens",
     "cost_usd",
 )
-
-
-def day_start(now: datetime) -> datetime:
-    return datetime.combine(now.astimezone(UTC).date(), time.min, tzinfo=UTC)
 
 
 def thresholds() -> alerts.Thresholds:

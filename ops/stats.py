@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from resilient import Usage
+
 FINISHED = ("completed", "truncated", "degraded", "cancelled")
 # A cancelled turn is the learner leaving, not a failure; it counts as a turn but not towards
 # the error rate or latency.
@@ -135,12 +137,10 @@ class Day:
 
     @property
     def tokens(self) -> int:
-        return (
-            self.input_tokens
-            + self.output_tokens
-            + self.cache_read_tokens
-            + self.cache_write_tokens
+        usage = Usage(
+            self.input_tokens, self.output_tokens, self.cache_write_tokens, self.cache_read_tokens
         )
+        return usage.total_tokens
 
 
 def per_day(rows: Iterable[TurnRow], last_day: date, days: int) -> list[Day]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from course.charts import Histogram, histogram_chart
 from course.content import Module, Option, Quiz
-from quizzes.charts import Histogram, histogram_chart
 from quizzes.grading import needed_to_pass
 from quizzes.models import TEST_SLUG, Answer, Attempt
 from quizzes.stats import ItemStats, Response, histogram, item_stats, share

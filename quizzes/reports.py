@@ -14,12 +14,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from course.access import get_module_or_404
+from course.charts import ScoreChart, ScorePoint, score_chart
 from course.content import Lesson, Module, Quiz
 from course.progress import ActivityLink, activity, read_lessons
 from course.registry import get_modules
 from quizzes import analytics as module_analytics
 from quizzes.access import learner, staff_required
-from quizzes.charts import ScoreChart, ScorePoint, score_chart
 from quizzes.models import TEST_SLUG, Answer, Attempt
 from quizzes.progress import QuizSummary, finished_attempts, summarise
 

@@ -13,9 +13,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from course.access import get_module_or_404
+from course.access import HtmxHttpRequest, get_module_or_404
 from course.content import Module, Quiz
-from quizzes.access import HtmxHttpRequest, learner, learner_required
+from quizzes.access import learner, learner_required
 from quizzes.attempts import (
     AttemptClosed,
     AttemptError,

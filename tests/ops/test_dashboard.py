@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from ops.charts import bar_chart, nice_ceiling
+from course.charts import bar_chart, nice_ceiling
 
 pytestmark = pytest.mark.django_db
 

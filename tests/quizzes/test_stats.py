@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from quizzes.charts import ScorePoint, histogram_chart, score_chart
+from course.charts import ScorePoint, histogram_chart, score_chart
 from quizzes.stats import Response, histogram, item_stats, most_chosen_wrong, point_biserial
 
 # Five finished attempts, hand-computed:
