@@ -7,6 +7,9 @@ by the turn id, so one learner's drill never touches another learner's turn.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from resilient.simulator import FAULT_KEY_HEADER, FAULTS_HEADER, PlanError, parse_plan
@@ -71,7 +74,6 @@ DRILLS: tuple[Drill, ...] = (
     ),
 )
 DRILLS_BY_KEY = {drill.key: drill for drill in DRILLS}
-DRILLS_BY_PLAN = {drill.plan: drill for drill in DRILLS}
 
 
 def drill_plan(key: str | None) -> str | None:
@@ -79,6 +81,25 @@ def drill_plan(key: str | None) -> str | None:
     if not key or key == "none":
         return None
     return DRILLS_BY_KEY[key].plan
+
+
+_running: ContextVar[str] = ContextVar("lab_drill", default="")
+
+
+@contextmanager
+def drill_scope(key: str) -> Iterator[None]:
+    """Within it, the turn running is the drill `key` (empty: a real turn), so a metrics hook
+    can leave the attempts of a drill out of the production figures (`running_drill`)."""
+    token = _running.set(key)
+    try:
+        yield
+    finally:
+        _running.reset(token)
+
+
+def running_drill() -> str:
+    """The drill the current turn is, or "" for a real turn (or outside any turn)."""
+    return _running.get()
 
 
 def fault_headers(plan: str, turn_id: int) -> dict[str, str]:
@@ -90,9 +111,10 @@ def fault_headers(plan: str, turn_id: int) -> dict[str, str]:
 __all__ = [
     "DRILLS",
     "DRILLS_BY_KEY",
-    "DRILLS_BY_PLAN",
     "Drill",
     "PlanError",
     "drill_plan",
+    "drill_scope",
     "fault_headers",
+    "running_drill",
 ]

@@ -13,9 +13,11 @@ from django.template.loader import render_to_string
 
 from course.content import Lab, Module
 from course.links import resolver_for
-from labs.drills import DRILLS_BY_PLAN, Drill
+from labs import timeline
+from labs.drills import DRILLS_BY_KEY, Drill
 from labs.models import CoachTurn, Message
 from labs.replies import render_reply, tidy_cut
+from labs.timeline import Timeline
 from resilient.events import DEGRADED_MESSAGES
 
 TEMPLATE = "labs/lab.html"
@@ -33,6 +35,9 @@ class MessageView:
     failure: str = ""
     can_retry: bool = False
     drill: Drill | None = None
+    timeline: Timeline | None = None
+    why_stopped: str = ""  # why the client stopped retrying, in words
+    headroom: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -56,8 +61,14 @@ def message_view(
         text=message.text,
         author="You" if message.role == Message.Role.USER else lab.coach.name,
         turn=turn,
-        drill=DRILLS_BY_PLAN.get(turn.fault_plan) if turn and turn.fault_plan else None,
+        drill=DRILLS_BY_KEY.get(turn.drill) if turn and turn.drill else None,
     )
+    if turn is not None and turn.trace:
+        view.timeline = timeline.build(
+            turn.trace, outcome=turn.outcome, ttft_ms=turn.ttft_ms, latency_ms=turn.latency_ms
+        )
+        view.why_stopped = timeline.STOPPED.get(str(turn.trace.get("stopped", "")), "")
+        view.headroom = timeline.headroom_lines(turn.trace.get("headroom"))
     if (
         message.role == Message.Role.ASSISTANT
         and message.text

@@ -92,11 +92,18 @@ class CoachTurn(models.Model):
     model = models.CharField(max_length=100)
     backend = models.CharField(max_length=16, choices=Backend.choices)
     fault_plan = models.CharField(max_length=200, blank=True)
+    # The fault drill a learner aimed at this turn (its key), empty for a real turn. A drill
+    # fails on purpose: operations figures, alerts, metrics and budgets leave drills out.
+    drill = models.CharField(max_length=40, blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.RUNNING)
     degraded_kind = models.CharField(max_length=32, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     waits = models.JSONField(default=list, blank=True)  # [{attempt, delay, reason}, ...]
     restarts = models.JSONField(default=list, blank=True)  # [{attempt, reason}, ...]
+    # What the client did, for the page's timeline: {"spans": [{kind, start, end, attempt,
+    # note}, ...], "stopped": why it gave up (a word), "why": its reason, "headroom": the rate
+    # limits left after the last response (real API only)}.
+    trace = models.JSONField(default=dict, blank=True)
     ttft_ms = models.PositiveIntegerField(null=True, blank=True)
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
     input_tokens = models.PositiveIntegerField(default=0)

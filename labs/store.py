@@ -77,6 +77,7 @@ class TurnRequest:
     # all written to the cache, and all of `max_tokens` used.
     system_tokens: int
     max_tokens: int
+    drill: str = ""  # the fault drill aimed at this turn: it counts in no budget
 
 
 @dataclass(frozen=True)
@@ -119,19 +120,21 @@ def _spend(conversation_id: int, user_id: int, since: datetime, now: datetime) -
     """Stored spend per scope. A turn still running counts with what it may cost at most
     (`reserved_usd`), a finished one with what it cost; a turn started more than `HOLD` ago
     and never finished (its worker died) no longer holds its reservation. Everyone's spend
-    today is one `DailySpend` row plus the reservations of the turns running now."""
+    today is one `DailySpend` row plus the reservations of the turns running now. Drill turns
+    count in none of them."""
     held = Q(finished__isnull=True, started__gte=max(since, now - HOLD))
     cost = Case(When(held, then=F("reserved_usd")), default=F("cost_usd"))
     tokens = CoachTurn.TOKENS
     in_conversation = Q(conversation_id=conversation_id)
     learner_today = Q(user_id=user_id, started__gte=since)
-    scopes = CoachTurn.objects.filter(in_conversation | learner_today).aggregate(
+    counted = CoachTurn.objects.filter(drill="")  # drills fail on purpose and cost nothing
+    scopes = counted.filter(in_conversation | learner_today).aggregate(
         conversation_cost=Sum(cost, filter=in_conversation),
         conversation_tokens=Sum(tokens, filter=in_conversation),
         learner_cost=Sum(cost, filter=learner_today),
         learner_tokens=Sum(tokens, filter=learner_today),
     )
-    running = CoachTurn.objects.filter(held).aggregate(
+    running = counted.filter(held).aggregate(
         reserved=Sum("reserved_usd", output_field=DecimalField())
     )["reserved"] or Decimal(0)
     day = DailySpend.objects.filter(day=since.date()).first() or DailySpend(day=since.date())
@@ -201,6 +204,8 @@ def _history(conversation_id: int) -> list[tuple[str, str]]:
 
 
 def _reservation(request: TurnRequest, history: list[tuple[str, str]]) -> Decimal:
+    if request.drill:
+        return Decimal(0)  # a drill counts in no budget
     tokens = request.system_tokens + estimate_input_tokens(None, api_messages(history))
     cost = DEFAULT_PRICES.price(request.model).worst_case(tokens, request.max_tokens)
     return Decimal(str(round(cost, 6)))
@@ -235,6 +240,7 @@ def _start(
         model=request.model,
         backend=request.backend,
         fault_plan=request.fault_plan,
+        drill=request.drill,
         reserved_usd=reserved_usd,
         started=timezone.now(),
     )
@@ -322,7 +328,7 @@ def add_daily_spend(turn: CoachTurn) -> None:
     """
     day = day_start(turn.started).date()
     cost, tokens = turn.cost_usd, turn.tokens
-    if not cost and not tokens:
+    if turn.drill or (not cost and not tokens):
         return
     today = DailySpend.objects.filter(day=day)
     if today.update(cost_usd=F("cost_usd") + cost, tokens=F("tokens") + tokens):

@@ -27,7 +27,7 @@ from course.content import Lab, Module
 from labs import frames, store, switch
 from labs.backend import Backend, choose_backend, client_for
 from labs.coach import api_messages, system_prefix
-from labs.drills import PlanError, drill_plan, fault_headers
+from labs.drills import PlanError, drill_plan, drill_scope, fault_headers
 from labs.fragments import (
     MessageView,
     message_view,
@@ -54,6 +54,7 @@ from resilient import (
     correlation_scope,
     new_correlation_id,
 )
+from resilient.ratelimit_headers import RateLimitSnapshot
 from resilient.tokens import estimate_input_tokens
 
 logger = logging.getLogger(__name__)
@@ -109,9 +110,10 @@ async def admit(
         if retry_of is None:
             return Refused("There is no unanswered message to try again.")
     backend = choose_backend(await switch.acurrent())
-    drill = data.get("faults")
+    chosen = data.get("faults")
+    drill = chosen if isinstance(chosen, str) and chosen != "none" else ""
     try:
-        plan = drill_plan(drill if isinstance(drill, str) else None)
+        plan = drill_plan(drill or None)
     except KeyError:
         return Refused("That fault drill does not exist; pick one from the list.")
     if plan and not backend.offline:
@@ -133,6 +135,7 @@ async def admit(
         limits=_turn_limits(),
         system_tokens=estimate_input_tokens(_system(module, lab), []),
         max_tokens=settings.COACH_MAX_TOKENS,
+        drill=drill,
     )
     admission = await store.admit_turn(conversation, user_id, request, timezone.now())
     if isinstance(admission, Refused):
@@ -186,8 +189,52 @@ async def _both(outlet: Outlet, frame: str) -> None:
     await outlet.to_others(frame)
 
 
-def _telemetry(final: Completed | Degraded, billed_cost: float, latency: float) -> dict[str, Any]:
+def _headroom(snapshot: RateLimitSnapshot | None) -> dict[str, Any] | None:
+    if snapshot is None:
+        return None
+    dimensions = {
+        "requests": snapshot.requests,
+        "input_tokens": snapshot.input_tokens,
+        "output_tokens": snapshot.output_tokens,
+        "tokens": snapshot.tokens,
+    }
+    return {
+        name: {
+            "limit": d.limit,
+            "remaining": d.remaining,
+            "reset_in": None if d.reset_in is None else round(d.reset_in, 1),
+        }
+        for name, d in dimensions.items()
+        if d is not None
+    }
+
+
+def _trace(final: Completed | Degraded, *, real_api: bool) -> dict[str, Any]:
+    """What the client did, as the page's timeline draws it (`labs.timeline`)."""
+    trace: dict[str, Any] = {
+        "spans": [
+            {
+                "kind": span.kind,
+                "start": round(span.start, 3),
+                "end": round(span.end, 3),
+                "attempt": span.attempt,
+                "note": span.note,
+            }
+            for span in final.timeline
+        ]
+    }
+    if isinstance(final, Degraded):
+        trace.update(stopped=final.stopped, why=final.reason)
+    if real_api:  # the offline coach's simulator reports limits nobody set
+        trace["headroom"] = _headroom(final.ratelimit)
+    return trace
+
+
+def _telemetry(
+    final: Completed | Degraded, billed_cost: float, latency: float, *, real_api: bool
+) -> dict[str, Any]:
     fields: dict[str, Any] = {
+        "trace": _trace(final, real_api=real_api),
         "attempts": final.attempts,
         "waits": [
             {"attempt": w.attempt, "delay": round(w.delay, 3), "reason": w.reason}
@@ -242,7 +289,7 @@ async def run_turn(
         )
 
     try:
-        with correlation_scope(cid):
+        with correlation_scope(cid), drill_scope(started.turn.drill):
             final = await _holding_lease(
                 started.turn.conversation_id,
                 _stream(admitted, module, lab, relay, budget_store, restarts, clock),
@@ -271,7 +318,12 @@ async def run_turn(
         )
         await _final_frame(outlet, finished, module, lab, "Reply failed", alert=BROKEN_MESSAGE)
         return finished.turn
-    fields = _telemetry(final, budget_store.billed.cost_usd, clock() - begun)
+    fields = _telemetry(
+        final,
+        budget_store.billed.cost_usd,
+        clock() - begun,
+        real_api=not admitted.backend.offline,
+    )
     if isinstance(final, Completed):
         text_status = Message.Status.TRUNCATED if final.truncated else Message.Status.COMPLETE
         finished = await finish(final.text, text_status, fields)

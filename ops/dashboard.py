@@ -48,9 +48,12 @@ def thresholds() -> alerts.Thresholds:
 
 
 def load_rows(since: datetime) -> list[TurnRow]:
+    """Every real turn since `since`. Drill turns fail on purpose: they are left out of every
+    figure and alert, and counted apart (`drill_outcomes`)."""
     from labs.models import CoachTurn
 
-    rows = CoachTurn.objects.filter(started__gte=since).order_by().values_list(*_FIELDS)
+    turns = CoachTurn.objects.filter(started__gte=since, drill="")
+    rows = turns.order_by().values_list(*_FIELDS)
     out = []
     for values in rows.iterator(chunk_size=2000):
         data = dict(zip(_FIELDS, values, strict=True))
@@ -67,6 +70,22 @@ def alert_states(now: datetime, rows: list[TurnRow] | None = None) -> list[Alert
     return alerts.evaluate(alerts.rules(t), alerts.signals(rows, now, start, t))
 
 
+def drill_outcomes(since: datetime) -> dict[str, int]:
+    """Fault-drill turns since `since`, by outcome: shown beside the figures, never in them."""
+    from django.db.models import Count
+
+    from labs.models import CoachTurn
+
+    rows = (
+        CoachTurn.objects.filter(started__gte=since)
+        .exclude(drill="")
+        .order_by()
+        .values_list("outcome")
+        .annotate(n=Count("id"))
+    )
+    return dict(sorted(rows))
+
+
 @dataclass(frozen=True)
 class Dashboard:
     now: datetime
@@ -77,6 +96,11 @@ class Dashboard:
     budget_usd: float
     cost_chart: charts.BarChart
     token_chart: charts.BarChart
+    drills: dict[str, int]  # fault-drill turns in the window, by outcome
+
+    @property
+    def drill_turns(self) -> int:
+        return sum(self.drills.values())
 
     @property
     def firing(self) -> list[AlertState]:
@@ -100,6 +124,7 @@ def build(now: datetime, window: str) -> Dashboard:
         days=days,
         alerts=alert_states(now, rows),
         budget_usd=budget,
+        drills=drill_outcomes(now - WINDOWS[window]),
         cost_chart=charts.bar_chart(
             labels,
             [float(d.cost_usd) for d in days],
@@ -130,5 +155,6 @@ def cost_today(now: datetime) -> Decimal:
 
     from labs.models import CoachTurn
 
-    total = CoachTurn.objects.filter(started__gte=day_start(now)).aggregate(s=Sum("cost_usd"))["s"]
+    today = CoachTurn.objects.filter(started__gte=day_start(now), drill="")
+    total = today.aggregate(s=Sum("cost_usd"))["s"]
     return total or Decimal("0")

@@ -97,6 +97,10 @@ def observe_record(record: AttemptRecord | CallRecord) -> None:
     """A `resilient.telemetry.MetricsHook`: pass it in `ResilientClient(telemetry_hooks=...)`."""
     if record.event != "resilient.attempt":
         return  # calls are counted from the CoachTurn rows, once for all workers
+    from labs.drills import running_drill  # here: importing this module stays light
+
+    if running_drill():
+        return  # a fault drill fails on purpose: its attempts are not production traffic
     # Checked by its `event` rather than isinstance, so that importing this module does not
     # import the SDK (worker start-up and the multiprocess test stay light).
     attempt = cast("AttemptRecord", record)

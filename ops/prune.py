@@ -63,7 +63,7 @@ def prune(before: datetime, *, batch: int = BATCH, dry_run: bool = False) -> Pru
             if not ids:
                 break
             chunk = CoachTurn.objects.filter(id__in=ids)
-            for key, t in aggregate(chunk).items():
+            for key, t in aggregate(chunk.filter(drill="")).items():
                 _carry(key, t)
             deleted, _ = chunk.delete()
         total += len(ids)

@@ -120,7 +120,7 @@ def totals() -> dict[Labels, Totals]:
     from labs.models import CoachTurn
 
     merged = carried()
-    for key, live in aggregate(CoachTurn.objects.all()).items():
+    for key, live in aggregate(CoachTurn.objects.filter(drill="")).items():
         merged.setdefault(key, Totals()).add(live)
     return merged
 
@@ -154,9 +154,15 @@ class Gauges:
 class TurnCollector:
     """A prometheus-client collector: builds every series from `totals()` when scraped."""
 
-    def __init__(self, all_totals: dict[Labels, Totals], gauges: Gauges) -> None:
+    def __init__(
+        self,
+        all_totals: dict[Labels, Totals],
+        gauges: Gauges,
+        drills: dict[tuple[str, str], int] | None = None,
+    ) -> None:
         self.all_totals = all_totals
         self.gauges = gauges
+        self.drills = drills or {}
 
     def collect(self) -> Iterator[Metric]:
         turns = CounterMetricFamily(
@@ -201,7 +207,14 @@ class TurnCollector:
             for kind in ("input", "output", "cache_read", "cache_write"):
                 tokens.add_metric([model, lab, kind], getattr(t, f"{kind}_tokens"))
             cost.add_metric([model, lab], float(t.cost_usd))
-        yield from (turns, degraded, retries, tokens, cost)
+        drills = CounterMetricFamily(
+            "coach_drill_turns",
+            "Finished fault-drill turns (failing on purpose; in no other coach_ series).",
+            labels=["drill", "outcome"],
+        )
+        for (drill, outcome), n in sorted(self.drills.items()):
+            drills.add_metric([drill, outcome], n)
+        yield from (turns, degraded, retries, tokens, cost, drills)
         yield _histogram(
             "coach_ttft_seconds",
             "Time to first token of answered coach turns.",
@@ -237,10 +250,27 @@ class TurnCollector:
 def running_now(now: datetime) -> int:
     from labs.models import CoachTurn
 
-    return CoachTurn.objects.filter(outcome="running", started__gte=now - STALE_RUNNING).count()
+    running = CoachTurn.objects.filter(outcome="running", started__gte=now - STALE_RUNNING)
+    return running.filter(drill="").count()
+
+
+def drill_totals() -> dict[tuple[str, str], int]:
+    """Finished fault-drill turns by (drill, outcome): exported apart from the real turns."""
+    from django.db.models import Count
+
+    from labs.models import CoachTurn
+
+    rows = (
+        CoachTurn.objects.exclude(drill="")
+        .exclude(outcome="running")
+        .order_by()
+        .values_list("drill", "outcome")
+        .annotate(n=Count("id"))
+    )
+    return {(drill, outcome): n for drill, outcome, n in rows}
 
 
 def exposition(gauges: Gauges) -> bytes:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(TurnCollector(totals(), gauges))
+    registry.register(TurnCollector(totals(), gauges, drill_totals()))
     return generate_latest(registry)

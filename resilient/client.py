@@ -28,15 +28,23 @@ from resilient.events import (
     DegradedError,
     Restart,
     Retrying,
+    Span,
     StreamEvent,
     TextDelta,
     Usage,
     Wait,
 )
 from resilient.governor import Cost, RateGovernor
-from resilient.policy import INTERACTIVE, Decision, Policy, decide
+from resilient.policy import (
+    INTERACTIVE,
+    STOPPED_BUDGET,
+    STOPPED_CIRCUIT_OPEN,
+    Decision,
+    Policy,
+    decide,
+)
 from resilient.prices import DEFAULT_PRICES, PriceTable
-from resilient.ratelimit_headers import parse_ratelimit_headers
+from resilient.ratelimit_headers import RateLimitSnapshot, parse_ratelimit_headers
 from resilient.stream import AttemptState, run_attempt
 from resilient.telemetry import AttemptRecord, CallRecord, MetricsHook, correlation_id, emit
 from resilient.tokens import estimate_input_tokens
@@ -117,7 +125,10 @@ class ResilientClient:
         while True:
             refusal = await call.refuse(keys, estimated_input, max_tokens)
             if refusal is not None:
-                yield call.degrade(refusal, refusal.label)
+                stopped = (
+                    STOPPED_BUDGET if isinstance(refusal, BudgetExhausted) else STOPPED_CIRCUIT_OPEN
+                )
+                yield call.degrade(refusal, refusal.label, stopped)
                 return
             call.attempt += 1
             request: dict[str, Any] = {
@@ -132,8 +143,11 @@ class ResilientClient:
                 request["extra_headers"] = dict(extra_headers)
             state = AttemptState()
             error: ResilientError | None = None
+            paced_from = self._clock()
             governor_wait = await self.governor.acquire(reserved) if self.governor else 0.0
             call.governor_wait += governor_wait
+            if governor_wait > 0:
+                call.span("governor", paced_from, self._clock(), "paced to the rate limits")
             try:
                 attempt = run_attempt(
                     self.sdk,
@@ -141,7 +155,7 @@ class ResilientClient:
                     self.policy.timeouts,
                     state,
                     clock=self._clock,
-                    on_headers=self._observe,
+                    on_headers=call.observe,
                     read_interval=self.read_interval,
                 )
                 async with contextlib.aclosing(attempt) as texts:
@@ -154,6 +168,7 @@ class ResilientClient:
             finally:
                 if self.governor is not None:
                     await self.governor.release()
+            call.attempt_spans(state, error)
             if error is None:
                 yield await call.complete(state, keys, reserved, governor_wait)
                 return
@@ -167,9 +182,11 @@ class ResilientClient:
             )
             await call.fail(state, error, keys, reserved, governor_wait, decision)
             if decision.delay is None:
-                yield call.degrade(error, decision.reason)
+                yield call.degrade(error, decision.reason, decision.stopped)
                 return
             call.waits.append(Wait(call.attempt, decision.delay, decision.reason))
+            waits_from = self._clock()
+            call.span("wait", waits_from, waits_from + decision.delay, decision.reason)
             if state.shown_text:
                 call.first_text_at = None
                 yield Restart(call.attempt, decision.reason)
@@ -177,13 +194,6 @@ class ResilientClient:
                 yield Retrying(call.attempt, decision.delay, decision.reason)
             previous_delay = decision.delay
             await self._sleep(decision.delay)
-
-    async def _observe(self, headers: Mapping[str, str]) -> None:
-        if self.governor is None:
-            return
-        snapshot = parse_ratelimit_headers(headers, self._wall_clock())
-        if not snapshot.empty:
-            await self.governor.observe(snapshot)
 
 
 class _Call:
@@ -200,6 +210,34 @@ class _Call:
         self.first_text_at: float | None = None
         self.governor_wait = 0.0
         self.note: str | None = None
+        self.timeline: list[Span] = []
+        self.ratelimit: RateLimitSnapshot | None = None
+
+    async def observe(self, headers: Mapping[str, str]) -> None:
+        """Every response's rate-limit headers: kept for the caller, and fed to the governor."""
+        snapshot = parse_ratelimit_headers(headers, self.client._wall_clock())
+        if snapshot.empty:
+            return
+        self.ratelimit = snapshot
+        if self.client.governor is not None:
+            await self.client.governor.observe(snapshot)
+
+    def span(self, kind: str, start: float, end: float, note: str = "") -> None:
+        self.timeline.append(
+            Span(kind, start - self.started, end - self.started, self.attempt, note)
+        )
+
+    def attempt_spans(self, state: AttemptState, error: ResilientError | None) -> None:
+        """The attempt just ended: waiting for its first text, then its text, on the timeline."""
+        ended = self.client._clock()
+        began = state.started or ended
+        first = state.first_text_at
+        note = error.label if error is not None else ""
+        self.span(
+            "request", began, ended if first is None else first, note if first is None else ""
+        )
+        if first is not None:
+            self.span("stream", first, ended, note)
 
     async def refuse(
         self, keys: BudgetKeys, input_tokens: int, max_tokens: int
@@ -219,7 +257,7 @@ class _Call:
                 return BudgetExhausted(refusal.reason)
         return None
 
-    def degrade(self, error: ResilientError, reason: str) -> Degraded:
+    def degrade(self, error: ResilientError, reason: str, stopped: str) -> Degraded:
         degraded = Degraded(
             kind=error.kind,
             message=error.message,
@@ -227,6 +265,10 @@ class _Call:
             waits=tuple(self.waits),
             correlation_id=self.correlation_id,
             retriable=error.retriable,
+            reason=reason if self.note is None else f"{self.note}; {reason}",
+            stopped=stopped,
+            timeline=tuple(self.timeline),
+            ratelimit=self.ratelimit,
         )
         emit(
             CallRecord(
@@ -290,6 +332,8 @@ class _Call:
             model=self.model,
             request_id=state.request_id,
             correlation_id=self.correlation_id,
+            timeline=tuple(self.timeline),
+            ratelimit=self.ratelimit,
         )
 
     async def fail(
@@ -303,7 +347,7 @@ class _Call:
     ) -> None:
         client = self.client
         if error.headers is not None:
-            await client._observe(error.headers)
+            await self.observe(error.headers)
         if client.breaker is not None and self.model == self.primary_model:
             if error.kind == "overloaded":
                 client.breaker.record_overload()

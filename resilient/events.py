@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from resilient.ratelimit_headers import RateLimitSnapshot
+
 DegradedKind = Literal[
     "rate_limited", "overloaded", "network", "timeout", "budget_exhausted", "not_retriable"
 ]
@@ -69,6 +71,22 @@ class Wait:
 
 
 @dataclass(frozen=True, slots=True)
+class Span:
+    """One stretch of a call, in seconds from the call's start: what a timeline draws.
+
+    `kind`: "governor" (held back by our own pacing), "request" (sent, no text yet), "stream"
+    (text arriving), "wait" (between attempts). `note` says why: the error that ended an
+    attempt, the reason for a wait (`retry-after`, backoff).
+    """
+
+    kind: str
+    start: float
+    end: float
+    attempt: int
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class TextDelta:
     text: str
 
@@ -104,6 +122,8 @@ class Completed:
     model: str
     request_id: str | None
     correlation_id: str
+    timeline: tuple[Span, ...] = ()
+    ratelimit: RateLimitSnapshot | None = None  # from the last response's headers
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +134,10 @@ class Degraded:
     waits: tuple[Wait, ...]
     correlation_id: str
     retriable: bool
+    reason: str = ""  # why the client stopped, in its own words
+    stopped: str = ""  # which rule stopped it (`resilient.policy.STOPPED_*`)
+    timeline: tuple[Span, ...] = ()
+    ratelimit: RateLimitSnapshot | None = None
 
 
 StreamEvent = TextDelta | Retrying | Restart | Completed | Degraded

@@ -137,12 +137,23 @@ class Failure:
     retry_after: float | None = None
 
 
+# Why a call gave up, in a word a page can explain (`Decision.stopped`).
+STOPPED_NOT_RETRIABLE = "not_retriable"
+STOPPED_ATTEMPTS = "attempts"  # every attempt the policy allows was used
+STOPPED_LONG_WAIT = "long_wait"  # the server asked for a longer wait than one pause may be
+STOPPED_DEADLINE = "deadline"  # the next wait would pass the call's deadline
+STOPPED_CIRCUIT_OPEN = "circuit_open"  # repeated overloads opened the breaker: not sent
+STOPPED_BUDGET = "budget"  # the budget cannot afford the call: not sent
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """`delay` is None when we give up; `reason` says why either way, for the learner and logs."""
+    """`delay` is None when we give up; `reason` says why either way, for the learner and logs;
+    `stopped` names the rule that gave up (one of the `STOPPED_*` words), empty on a retry."""
 
     delay: float | None
     reason: str
+    stopped: str = ""
 
 
 def decide(
@@ -160,15 +171,18 @@ def decide(
     spent on the call so far.
     """
     if not failure.retriable:
-        return Decision(None, f"{failure.label}; not retriable")
+        return Decision(None, f"{failure.label}; not retriable", STOPPED_NOT_RETRIABLE)
     if attempt >= policy.max_attempts:
-        return Decision(None, f"{failure.label}; gave up after {attempt} attempts")
+        return Decision(
+            None, f"{failure.label}; gave up after {attempt} attempts", STOPPED_ATTEMPTS
+        )
     if failure.retry_after is not None:
         if failure.retry_after > policy.max_single_wait:
             return Decision(
                 None,
                 f"{failure.label}; server asked to wait {failure.retry_after:g}s, "
                 f"more than the {policy.max_single_wait:g}s this call allows",
+                STOPPED_LONG_WAIT,
             )
         delay = failure.retry_after * (1 + policy.retry_after_jitter * rand)
         reason = f"{failure.label}; retry-after {failure.retry_after:g}s"
@@ -179,6 +193,7 @@ def decide(
         return Decision(
             None,
             f"{failure.label}; waiting {delay:.2f}s would pass the {policy.deadline:g}s deadline",
+            STOPPED_DEADLINE,
         )
     return Decision(delay, reason)
 

@@ -170,3 +170,51 @@ async def test_the_drill_control_applies_a_plan_to_one_turn(learner, fast_coach)
     assert turn.attempts == 3 and turn.outcome == "completed"
     # The client was told to wait the server's retry-after (plus jitter), not slept for real.
     assert all(1.0 <= delay <= 1.2 for delay in fast_coach.delays)
+    assert turn.drill == "rate-limit-storm"
+
+
+async def test_a_turn_under_a_server_plan_is_not_a_drill(learner, fast_coach, settings):
+    settings.COACH_FAULTS = "529,ok"
+    _, turn, _ = await run_turn(learner)
+    assert turn.fault_plan == "529,ok" and turn.drill == ""
+
+
+async def test_under_the_hood_draws_the_429_storm_on_a_timeline(learner, fast_coach):
+    frames, turn, _ = await run_turn(learner, faults="rate-limit-storm")
+    kinds = [(span["kind"], span["attempt"]) for span in turn.trace["spans"]]
+    assert kinds == [
+        ("request", 1),
+        ("wait", 1),
+        ("request", 2),
+        ("wait", 2),
+        ("request", 3),
+        ("stream", 3),
+    ]
+    final = frames[-1]["content"]
+    assert '<svg class="timeline-chart"' in final and 'role="img"' in final
+    assert final.count('class="tl-wait"') == 2 and final.count('class="tl-stream"') == 1
+    # The text alternative under the picture tells the same story.
+    steps = final.split('class="timeline-steps"', 1)[1]
+    assert steps.count("it failed: 429 rate limited") == 2
+    assert steps.count("before the next attempt (retry-after 1s)") == 2
+    assert "Reply complete" in final
+
+
+async def test_under_the_hood_draws_a_dropped_stream_and_its_restart(learner, fast_coach):
+    frames, turn, _ = await run_turn(learner, faults="dropped-stream")
+    kinds = [span["kind"] for span in turn.trace["spans"]]
+    assert kinds == ["request", "stream", "wait", "request", "stream"]
+    final = frames[-1]["content"]
+    assert 'class="tl-stream tl-failed"' in final
+    assert "the stream broke" in final and "partial reply was discarded" in final
+
+
+async def test_under_the_hood_says_why_the_client_stopped_retrying(learner, fast_coach):
+    frames, turn, _ = await run_turn(learner, faults="outage")
+    assert turn.outcome == "degraded" and turn.attempts == 4
+    assert turn.trace["stopped"] == "attempts"
+    assert "gave up after 4 attempts" in turn.trace["why"]
+    final = frames[-1]["content"]
+    assert "Why it stopped" in final
+    assert "it used every attempt a chat reply is allowed" in final
+    assert "Try again" in final

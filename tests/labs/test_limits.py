@@ -177,3 +177,21 @@ async def test_two_turns_at_once_cannot_together_spend_past_a_budget_each_fits_u
     outcomes = [t.outcome async for t in CoachTurn.objects.order_by("started")]
     kinds = [t.degraded_kind async for t in CoachTurn.objects.order_by("started")]
     assert outcomes == ["completed", "degraded"] and kinds[1] == "budget_exhausted"
+
+
+@pytest.mark.parametrize("scope", ["conversation", "learner", "global"])
+async def test_fault_drills_spend_no_budget(learner, other_learner, fast_coach, settings, scope):
+    settings.BUDGET_CONVERSATION_USD = 0.25
+    settings.BUDGET_LEARNER_DAY_USD = 0.25
+    settings.BUDGET_GLOBAL_DAY_USD = 0.25
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    spender = {
+        "conversation": conversation,
+        "learner": await database_sync_to_async(make_conversation)(learner, "budget-lab"),
+        "global": await database_sync_to_async(make_conversation)(other_learner),
+    }[scope]
+    await database_sync_to_async(past_turn)(spender, "0.30", drill="outage")
+    async with connected(learner, conversation.pk) as comm:
+        await send(comm, message="One more question please")
+        frames = await until_idle(comm)
+    assert "Reply complete" in frames[-1]["content"]

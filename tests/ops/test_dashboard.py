@@ -162,3 +162,31 @@ def test_bars_above_the_line_are_marked_and_bars_scale_to_the_axis():
     assert [bar.over for bar in chart.bars] == [False, True]
     assert chart.bars[1].height == pytest.approx(chart.bars[0].height * 6, rel=0.01)
     assert chart.line_y is not None and chart.bars[1].y < chart.line_y < chart.bars[0].y
+
+
+def test_drill_turns_are_left_out_of_the_figures_and_alerts_and_shown_apart(
+    instructor_client, turns, frozen_now, settings
+):
+    settings.ALERT_ERROR_RATE_PERCENT = 5.0
+    settings.ALERT_MIN_TURNS = 5
+    seed_hour(turns, frozen_now)
+    for i in range(12):  # a class practising the outage drill: every turn degraded
+        turns(
+            started=frozen_now - timedelta(minutes=1, seconds=i),
+            outcome="degraded",
+            degraded_kind="overloaded",
+            attempts=4,
+            ttft_ms=None,
+            cost_usd=Decimal("0.5"),
+            drill="outage",
+            fault_plan="529*6",
+        )
+    page = instructor_client.get("/ops/?window=hour").content.decode()
+    assert figure(page, "turns") == "21" and figure(page, "error-rate") == "10.0 %"
+    assert figure(page, "cost") == "$0.2020"
+    assert "Fault drills (learners practising, failing on purpose): 12 turns (12 degraded)" in page
+    # Counted, the drills alone would fire the error-rate alert (12 of the window's 14 turns).
+    settings.ALERT_ERROR_RATE_PERCENT = 20.0
+    page = instructor_client.get("/ops/?window=hour").content.decode()
+    assert "CoachErrorRateHigh" not in page.split('id="alert-rules"')[0]
+    assert 'role="alert"' not in page

@@ -259,3 +259,12 @@ def test_several_worker_processes_are_summed_in_multiprocess_mode(tmp_path):
     found = samples(process_metrics.exposition(str(tmp_path)))
     assert value(found, "http_requests_total", view="home", method="GET", status="200") == 2
     assert found.get(("websocket_connections_open", ()), 0) == 0
+
+
+def test_drill_turns_are_counted_apart_from_the_coach_series(instructor_client, turns):
+    turns(outcome="completed", cost_usd=Decimal("0.01"))
+    turns(outcome="degraded", degraded_kind="overloaded", drill="outage", cost_usd=Decimal("1"))
+    body = instructor_client.get("/metrics").content.decode()
+    assert 'coach_drill_turns_total{drill="outage",outcome="degraded"} 1.0' in body
+    assert "coach_degraded_turns_total{" not in body
+    assert 'outcome="degraded"' not in body.split("coach_drill_turns")[0]

@@ -235,3 +235,60 @@ async def test_one_record_per_attempt_and_per_call_sharing_the_correlation_id(
     assert calls[0].request_id and calls[0].request_id.startswith("req_sim_")
     assert events[-1].correlation_id == "turn-7"
     assert attempts[-1].ttft is not None and attempts[-1].output_tokens > 0
+
+
+async def test_the_timeline_of_a_429_storm_shows_each_attempt_and_the_waits_it_was_told(
+    make_sim, make_client
+):
+    sim = make_sim(faults="429:retry_after=1,429:retry_after=1,ok")
+    end = (await run(make_client(sim)))[-1]
+    assert isinstance(end, Completed)
+    assert [(s.kind, s.attempt) for s in end.timeline] == [
+        ("request", 1),
+        ("wait", 1),
+        ("request", 2),
+        ("wait", 2),
+        ("request", 3),
+        ("stream", 3),
+    ]
+    first, wait = end.timeline[0], end.timeline[1]
+    assert "429" in first.note and "retry-after 1s" in wait.note
+    assert wait.end - wait.start == pytest.approx(end.waits[0].delay)
+    starts = [s.start for s in end.timeline]
+    assert starts == sorted(starts)  # one after another, from the call's start
+    assert end.timeline[-1].end <= end.latency + 1e-6
+
+
+async def test_the_timeline_of_a_dropped_stream_shows_the_text_that_was_discarded(
+    make_sim, make_client
+):
+    sim = make_sim(faults="drop@5,ok")
+    end = (await run(make_client(sim)))[-1]
+    kinds_seen = [(s.kind, s.attempt) for s in end.timeline]
+    assert kinds_seen == [("request", 1), ("stream", 1), ("wait", 1), ("request", 2), ("stream", 2)]
+    assert end.timeline[1].note  # the first stream ended in an error, named here
+    assert end.timeline[-1].note == ""
+
+
+@pytest.mark.parametrize(
+    ("plan", "stopped", "reason_part"),
+    [
+        ("529*6", "attempts", "gave up after 4 attempts"),
+        ("400", "not_retriable", "not retriable"),
+        ("429:retry_after=30", "long_wait", "asked to wait 30s"),
+    ],
+)
+async def test_a_degraded_call_says_why_it_stopped_retrying(
+    make_sim, make_client, plan, stopped, reason_part
+):
+    end = (await run(make_client(make_sim(faults=plan))))[-1]
+    assert isinstance(end, Degraded)
+    assert end.stopped == stopped and reason_part in end.reason
+
+
+async def test_the_last_responses_rate_limit_headers_come_with_the_result(make_sim, make_client):
+    sim = make_sim(rpm=50, itpm=40_000, otpm=8_000)
+    end = (await run(make_client(sim)))[-1]
+    assert end.ratelimit is not None and end.ratelimit.requests is not None
+    assert end.ratelimit.requests.limit == 50
+    assert end.ratelimit.requests.remaining == 49

@@ -76,24 +76,32 @@ POLICY = RetryPolicy(
 
 
 @pytest.mark.parametrize(
-    ("failure", "attempt", "elapsed", "delay", "reason_part"),
+    ("failure", "attempt", "elapsed", "delay", "reason_part", "stopped"),
     [
-        (Failure("529 overloaded", True), 1, 0.0, 1.0, "backoff 1.00s"),
-        (Failure("529 overloaded", True), 3, 0.0, 4.0, "backoff 4.00s"),
-        (Failure("429 rate limited", True, retry_after=2.0), 1, 0.0, 2.0, "retry-after 2s"),
-        (Failure("400 invalid request", False), 1, 0.0, None, "not retriable"),
-        (Failure("529 overloaded", True), 4, 0.0, None, "gave up after 4 attempts"),
-        (Failure("429 rate limited", True, retry_after=60.0), 1, 0.0, None, "asked to wait 60s"),
-        (Failure("529 overloaded", True), 2, 29.5, None, "30s deadline"),
+        (Failure("529 overloaded", True), 1, 0.0, 1.0, "backoff 1.00s", ""),
+        (Failure("529 overloaded", True), 3, 0.0, 4.0, "backoff 4.00s", ""),
+        (Failure("429 rate limited", True, retry_after=2.0), 1, 0.0, 2.0, "retry-after 2s", ""),
+        (Failure("400 invalid request", False), 1, 0.0, None, "not retriable", "not_retriable"),
+        (Failure("529 overloaded", True), 4, 0.0, None, "gave up after 4 attempts", "attempts"),
+        (
+            Failure("429 rate limited", True, retry_after=60.0),
+            1,
+            0.0,
+            None,
+            "asked to wait 60s",
+            "long_wait",
+        ),
+        (Failure("529 overloaded", True), 2, 29.5, None, "30s deadline", "deadline"),
     ],
 )
-def test_decide_table(failure, attempt, elapsed, delay, reason_part):
+def test_decide_table(failure, attempt, elapsed, delay, reason_part, stopped):
     decision = decide(
         POLICY, failure, attempt=attempt, elapsed=elapsed, previous_delay=0.0, rand=0.5
     )
     assert decision.delay == delay
     assert reason_part in decision.reason
     assert failure.label in decision.reason
+    assert decision.stopped == stopped
 
 
 def test_retry_after_is_spread_upwards_only():
