@@ -7,8 +7,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from labs.drills import DRILLS_BY_KEY
 from tests.e2e import course_facts as facts
 from tests.e2e import steps
+from tests.e2e.conftest import INSTRUCTOR
 
 pytestmark = pytest.mark.e2e
 
@@ -45,6 +47,11 @@ def test_a_reply_is_formatted_while_it_streams_and_its_heading_takes_no_page_id(
     reply = page.locator(f"#{last.get_attribute('id')}")
     expect(page.locator("#chat-status")).to_have_text("Reply complete")
     assert page.locator("[id=chat-alert]").count() == 1
+    # On the real-API path, what the last response's rate-limit headers left is shown.
+    reply.get_by_text("Under the hood").click()
+    expect(reply.locator("dt:has-text('Rate-limit headroom') + dd")).to_contain_text(
+        "of 50 requests left this minute"
+    )
     assert reply.locator(".chat-rendered [id]").count() == 0, "the coach's markdown made an id"
     learner.check("reply with a Chat alert heading")
 
@@ -109,3 +116,66 @@ def test_the_view_stays_put_when_the_reader_scrolls_up_and_opens_at_the_latest(a
     state = scroll_state(page)
     assert state["top"] + state["client"] >= state["height"] - 2, "opened at the oldest message"
     learner.check("lab reopened at the latest message")
+
+
+def run_drill(visitor, page, key: str, question: str):
+    """Aim a drill at the next reply, send, wait for the reply to end; the reply's article."""
+    finished = page.locator(".chat-assistant:not(.chat-greeting)")
+    before = finished.count()
+    page.get_by_label("Make the next reply face:").select_option(key)
+    expect(page.locator("#fault-drill-about")).to_have_text(DRILLS_BY_KEY[key].expect)
+    page.get_by_label("Your message").fill(question)
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(finished).to_have_count(before + 1)
+    expect(page.locator(".chat-streaming")).to_have_count(0, timeout=30_000)
+    reply = page.locator(f"#{finished.last.get_attribute('id')}")
+    reply.get_by_text("Under the hood").click()
+    return reply
+
+
+def test_the_timeline_shows_a_429_storm_and_a_dropped_stream(tour):
+    learner = tour.visitor("learner")
+    steps.sign_up(learner, "e2e-timeline")
+    page = steps.open_lab(learner, facts.lesson_lab(facts.first_lesson()), "lab before drills")
+
+    storm = run_drill(learner, page, "rate-limit-storm", "How long should I wait after a 429?")
+    chart = storm.get_by_role("img", name=re.compile("Timeline of the reply: 3 attempts, 2 waits"))
+    expect(chart).to_be_visible()
+    expect(chart.locator(".tl-wait")).to_have_count(2)
+    expect(chart.locator(".tl-stream")).to_have_count(1)
+    expect(storm.locator(".timeline-steps li").filter(has_text="retry-after 1s")).to_have_count(2)
+    storm.locator(".turn-timeline").scroll_into_view_if_needed()
+    learner.check("timeline of a 429 storm")
+
+    dropped = run_drill(learner, page, "dropped-stream", "What if the stream breaks?")
+    chart = dropped.get_by_role("img", name=re.compile("Timeline of the reply: 2 attempts"))
+    expect(chart.locator(".tl-stream.tl-failed")).to_have_count(1)
+    expect(dropped.locator(".timeline-steps")).to_contain_text("the stream broke")
+    expect(dropped.locator(".chat-notice")).to_have_count(0)  # the final reply has no notice
+    dropped.locator(".turn-timeline").scroll_into_view_if_needed()
+    learner.check("timeline of a dropped stream")
+
+
+def test_a_drill_is_left_out_of_the_operations_error_rate(tour):
+    instructor = tour.visitor("instructor")
+    steps.log_in(instructor, *INSTRUCTOR)
+    ops = instructor.goto("/ops/?window=hour", "operations before the drill")
+    turns_before = ops.locator('[data-figure="turns"]').inner_text()
+    error_rate_before = ops.locator('[data-figure="error-rate"]').inner_text()
+
+    learner = tour.visitor("learner")
+    steps.sign_up(learner, "e2e-outage")
+    page = steps.open_lab(learner, facts.lesson_lab(facts.first_lesson()), "lab before outage")
+    reply = run_drill(learner, page, "outage", "What if the service stays down?")
+    expect(reply.get_by_role("button", name="Try again")).to_be_visible()
+    expect(reply.locator("dt:has-text('Why it stopped') + dd")).to_contain_text(
+        "it used every attempt a chat reply is allowed"
+    )
+    expect(reply.locator("dt:has-text('Fault plan') + dd")).to_contain_text("Outage drill")
+    learner.check("outage drill ended with Try again")
+
+    ops = instructor.goto("/ops/?window=hour", "operations after the drill")
+    expect(ops.locator('[data-figure="turns"]')).to_have_text(turns_before)
+    expect(ops.locator('[data-figure="error-rate"]')).to_have_text(error_rate_before)
+    expect(ops.locator("#drill-turns")).to_contain_text("degraded")
+    expect(ops.locator("#drill-turns")).to_contain_text("left out of every figure and alert")
