@@ -74,7 +74,12 @@ async def sign_up(base_url: str, username: str) -> Learner:
         base_url,
         "/accounts/signup/",
         "/accounts/signup/",
-        {"username": username, "password1": PASSWORD, "password2": PASSWORD},
+        {
+            "username": username,
+            "email": f"{username}@example.org",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
     )
     assert response.status_code == 302, f"sign-up of {username} failed: {response.status_code}"
     assert "sessionid" in learner.cookies
