@@ -7,6 +7,7 @@ looks exactly like the one that watched the reply stream.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.template.loader import render_to_string
@@ -18,7 +19,8 @@ from labs.drills import DRILLS_BY_KEY, Drill
 from labs.models import CoachTurn, Message
 from labs.replies import render_reply, tidy_cut
 from labs.timeline import Timeline
-from resilient.events import DEGRADED_MESSAGES
+from resilient.events import DEGRADED_MESSAGES, Usage
+from resilient.prices import DEFAULT_PRICES
 
 TEMPLATE = "labs/lab.html"
 
@@ -39,6 +41,8 @@ class MessageView:
     why_stopped: str = ""  # why the client stopped retrying, in words
     headroom: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    # An offline turn bills nothing; what it would have cost at the model's prices, for show.
+    simulated_cost: Decimal | None = None
 
 
 def failure_text(turn: CoachTurn | None) -> str:
@@ -84,7 +88,17 @@ def message_view(
         view.html = render_reply(text, resolver_for(module), cache_key=f"coach:{module.slug}")
     if message.status == Message.Status.FAILED:
         view.failure = failure_text(turn)
+    if turn is not None and turn.backend == CoachTurn.Backend.OFFLINE:
+        view.simulated_cost = simulated_cost(turn)
     return view
+
+
+def simulated_cost(turn: CoachTurn) -> Decimal:
+    """What an offline turn's tokens would cost at its model's prices (nothing is billed)."""
+    usage = Usage(
+        turn.input_tokens, turn.output_tokens, turn.cache_write_tokens, turn.cache_read_tokens
+    )
+    return Decimal(str(round(DEFAULT_PRICES.cost(turn.model, usage), 6)))
 
 
 def render_message(view: MessageView, *, read_only: bool = False) -> str:

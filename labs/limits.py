@@ -76,11 +76,14 @@ class TurnLimits:
     """The limits a turn is admitted under (from settings)."""
 
     per_minute: int
-    budget: BudgetLimits
+    # None for a turn nothing real is billed for (the offline coach): no budget can refuse it.
+    budget: BudgetLimits | None
 
 
 def check_turn(
     limits: TurnLimits, recent: Sequence[datetime], spent: ScopeSpend, now: datetime
 ) -> str | None:
     """Every rule that reads the database's facts, in the order the learner is told them."""
+    if limits.budget is None:
+        return check_rate(recent, now, limits.per_minute)
     return check_rate(recent, now, limits.per_minute) or check_budget(spent, limits.budget)

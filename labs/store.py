@@ -127,7 +127,8 @@ def _spend(conversation_id: int, user_id: int, since: datetime, now: datetime) -
     tokens = CoachTurn.TOKENS
     in_conversation = Q(conversation_id=conversation_id)
     learner_today = Q(user_id=user_id, started__gte=since)
-    counted = CoachTurn.objects.filter(drill="")  # drills fail on purpose and cost nothing
+    # Drills fail on purpose and offline turns bill nothing: neither is anybody's spend.
+    counted = CoachTurn.objects.filter(drill="").exclude(backend=CoachTurn.Backend.OFFLINE)
     scopes = counted.filter(in_conversation | learner_today).aggregate(
         conversation_cost=Sum(cost, filter=in_conversation),
         conversation_tokens=Sum(tokens, filter=in_conversation),
@@ -204,8 +205,8 @@ def _history(conversation_id: int) -> list[tuple[str, str]]:
 
 
 def _reservation(request: TurnRequest, history: list[tuple[str, str]]) -> Decimal:
-    if request.drill:
-        return Decimal(0)  # a drill counts in no budget
+    if request.drill or request.backend == CoachTurn.Backend.OFFLINE:
+        return Decimal(0)  # a drill or an offline turn bills nothing: there is nothing to hold
     tokens = request.system_tokens + estimate_input_tokens(None, api_messages(history))
     cost = DEFAULT_PRICES.price(request.model).worst_case(tokens, request.max_tokens)
     return Decimal(str(round(cost, 6)))
@@ -328,8 +329,8 @@ def add_daily_spend(turn: CoachTurn) -> None:
     """
     day = day_start(turn.started).date()
     cost, tokens = turn.cost_usd, turn.tokens
-    if turn.drill or (not cost and not tokens):
-        return
+    if turn.drill or turn.backend == CoachTurn.Backend.OFFLINE or (not cost and not tokens):
+        return  # a drill's or an offline turn's tokens are simulated: nobody's spend
     today = DailySpend.objects.filter(day=day)
     if today.update(cost_usd=F("cost_usd") + cost, tokens=F("tokens") + tokens):
         return

@@ -82,8 +82,10 @@ def _limits() -> BudgetLimits:
     )
 
 
-def _turn_limits() -> TurnLimits:
-    return TurnLimits(per_minute=settings.CHAT_MESSAGES_PER_MINUTE, budget=_limits())
+def _turn_limits(backend: Backend) -> TurnLimits:
+    """The rate limit always; the budgets only for a turn that is really billed."""
+    budget = None if backend.offline else _limits()
+    return TurnLimits(per_minute=settings.CHAT_MESSAGES_PER_MINUTE, budget=budget)
 
 
 def _system(module: Module, lab: Lab) -> list[dict[str, Any]]:
@@ -132,7 +134,7 @@ async def admit(
         backend.kind,
         backend.model,
         plan or "",
-        limits=_turn_limits(),
+        limits=_turn_limits(backend),
         system_tokens=estimate_input_tokens(_system(module, lab), []),
         max_tokens=settings.COACH_MAX_TOKENS,
         drill=drill,
@@ -368,7 +370,10 @@ async def _stream(
     started = admitted.started
     message_id = started.assistant_message.pk
     user_id = started.turn.user_id
-    client = client_for(admitted.backend, Budget(_limits(), store=budget_store))
+    # An offline turn is billed nothing real: no budget guards it and none records its
+    # simulated price (the page shows that price as simulated, from the turn's tokens).
+    budget = None if admitted.backend.offline else Budget(_limits(), store=budget_store)
+    client = client_for(admitted.backend, budget)
     headers = fault_headers(admitted.fault_plan, started.turn.pk) if admitted.fault_plan else None
     outlet = relay.outlet
     events = client.stream(

@@ -71,6 +71,12 @@ def test_the_offline_coach_declines_shows_code_and_works_the_numbers(tour):
     expect(numbers).to_contain_text("Input: 2,000 tokens × $3 per million = $0.006")
     expect(numbers).to_contain_text("Output: 500 tokens × $15 per million = $0.0075")
     expect(numbers).to_contain_text("Per request: $0.006 + $0.0075 = $0.0135")
+    # The offline coach bills nothing: its price is shown as simulated.
+    article = numbers.locator("xpath=ancestor::article[1]")
+    article.get_by_text("Under the hood").click()
+    cost = article.locator(".under-the-hood dt:has-text('Cost') + dd")
+    expect(cost).to_contain_text("nothing billed: the offline coach is simulated")
+    expect(cost).to_contain_text("(simulated)")
     look(learner, page, "worked numbers")
 
     # The section link goes to the section of the lesson page.

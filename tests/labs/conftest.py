@@ -11,6 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import anthropic
+import httpx2
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -62,20 +64,50 @@ def fast_coach(settings, monkeypatch, lab_content) -> Waits:
     return waits
 
 
+BILLED_KEY = "sk-test-billed-coach"
+
+
+@pytest.fixture
+def billed_coach(fast_coach, settings, monkeypatch) -> Waits:
+    """The real-API path, whose turns are billed and held to the budgets, answered in process
+    by the offline coach's simulator (the SDK's HTTP transport is the one seam replaced)."""
+    settings.ANTHROPIC_API_KEY = BILLED_KEY
+    settings.COACH_GOVERNOR = "off"
+    offline_sdk = backend._sdk
+    billed: dict[int, anthropic.AsyncAnthropic] = {}
+
+    def sdk(chosen: backend.Backend) -> anthropic.AsyncAnthropic:
+        if chosen.offline:
+            return offline_sdk(chosen)
+        simulator = backend.offline_simulator()  # paced as the settings say at this turn
+        if id(simulator) not in billed:
+            billed[id(simulator)] = anthropic.AsyncAnthropic(
+                api_key=BILLED_KEY,
+                base_url="http://billed-coach.invalid",
+                max_retries=0,
+                http_client=httpx2.AsyncClient(transport=simulator.transport()),
+            )
+        return billed[id(simulator)]
+
+    monkeypatch.setattr(backend, "_sdk", sdk)
+    return fast_coach
+
+
 def make_conversation(user, lab: str = LAB) -> Conversation:
     return Conversation.objects.create(user=user, module=MODULE, lab=lab)
 
 
 def past_turn(conversation: Conversation, cost: str, **fields: Any) -> CoachTurn:
-    """A turn that finished earlier, counted in its day's spend as a finished turn is."""
+    """A billed turn that finished earlier, counted in its day's spend as a finished turn is."""
     started = fields.pop("started", timezone.now())
+    backend_kind = fields.pop("backend", "api")
     turn = CoachTurn.objects.create(
         conversation=conversation,
         user=conversation.user,
         module=conversation.module,
         lab=conversation.lab,
         model="claude-sonnet-4-6",
-        backend="offline",
+        backend=backend_kind,
         outcome="completed",
         cost_usd=Decimal(cost),
         started=started,

@@ -54,6 +54,8 @@ async def test_it_streams_a_reply_in_several_frames_then_stores_it(learner, fast
     assert messages[1].text.startswith(streamed.text.split()[0])
     turn = await CoachTurn.objects.aget(conversation=conversation)
     assert turn.outcome == "completed" and turn.backend == "offline"
-    assert turn.attempts == 1 and turn.output_tokens > 0 and turn.cost_usd > 0
+    # The offline coach bills nothing: its price shows as simulated, from the turn's tokens.
+    assert turn.attempts == 1 and turn.output_tokens > 0 and turn.cost_usd == 0
+    assert "(simulated)" in final["content"]
     assert turn.stop_reason == "end_turn" and turn.correlation_id
     assert offline_simulator().stats.completed >= 1

@@ -85,7 +85,7 @@ async def test_too_many_messages_a_minute_are_refused(learner, fast_coach, setti
     ],
 )
 async def test_a_spent_budget_is_refused_with_its_reason(
-    learner, other_learner, fast_coach, settings, setting, scope, expected
+    learner, other_learner, billed_coach, settings, setting, scope, expected
 ):
     settings.BUDGET_CONVERSATION_USD = 5
     settings.BUDGET_LEARNER_DAY_USD = 5
@@ -104,7 +104,7 @@ async def test_a_spent_budget_is_refused_with_its_reason(
 
 
 async def test_a_budget_the_next_call_could_break_degrades_before_calling(
-    learner, fast_coach, settings
+    learner, billed_coach, settings
 ):
     # Spent is under the cap, but the worst case of one more call is not: refused by the client.
     settings.BUDGET_CONVERSATION_USD = 0.02
@@ -132,7 +132,7 @@ async def test_a_second_message_while_the_coach_is_busy_is_refused(learner, fast
 
 
 async def test_a_turn_reserves_its_worst_case_the_coach_prompt_and_all_its_output(
-    learner, fast_coach, settings
+    learner, billed_coach, settings
 ):
     from course.registry import get_module
     from labs.coach import system_prefix
@@ -154,7 +154,7 @@ async def test_a_turn_reserves_its_worst_case_the_coach_prompt_and_all_its_outpu
 
 
 async def test_two_turns_at_once_cannot_together_spend_past_a_budget_each_fits_under(
-    learner, fast_coach, settings
+    learner, billed_coach, settings
 ):
     settings.COACH_MAX_TOKENS = 1024  # a worst case of about $0.02 a turn
     settings.BUDGET_LEARNER_DAY_USD = 0.03  # one turn's worst case fits, two do not
@@ -180,7 +180,7 @@ async def test_two_turns_at_once_cannot_together_spend_past_a_budget_each_fits_u
 
 
 @pytest.mark.parametrize("scope", ["conversation", "learner", "global"])
-async def test_fault_drills_spend_no_budget(learner, other_learner, fast_coach, settings, scope):
+async def test_fault_drills_spend_no_budget(learner, other_learner, billed_coach, settings, scope):
     settings.BUDGET_CONVERSATION_USD = 0.25
     settings.BUDGET_LEARNER_DAY_USD = 0.25
     settings.BUDGET_GLOBAL_DAY_USD = 0.25
@@ -195,3 +195,68 @@ async def test_fault_drills_spend_no_budget(learner, other_learner, fast_coach, 
         await send(comm, message="One more question please")
         frames = await until_idle(comm)
     assert "Reply complete" in frames[-1]["content"]
+
+
+# --- offline turns cost nothing real ----------------------------------------------------------
+
+
+async def test_offline_turns_count_against_no_budget_and_reserve_nothing(
+    learner, other_learner, fast_coach, settings
+):
+    from labs import store
+    from labs.models import DailySpend
+
+    settings.BUDGET_CONVERSATION_USD = 0.000001  # any billed turn would be refused at once
+    settings.BUDGET_LEARNER_DAY_USD = 0.000001
+    settings.BUDGET_GLOBAL_DAY_USD = 0.000001
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    async with connected(learner, conversation.pk) as comm:
+        for question in ("How should I back off?", "And what about jitter?", "Why?"):
+            await send(comm, message=question)
+            assert (await receive(comm))["accepted"] is True
+            assert "Reply complete" in (await until_idle(comm))[-1]["content"]
+    turns = [t async for t in CoachTurn.objects.filter(conversation=conversation)]
+    assert len(turns) == 3 and all(t.backend == "offline" for t in turns)
+    assert all(t.cost_usd == 0 and t.reserved_usd == 0 and t.output_tokens > 0 for t in turns)
+    assert not await DailySpend.objects.aexists()
+    now = timezone.now()
+    spend = await database_sync_to_async(store._spend)(
+        conversation.pk, learner.pk, store.day_start(now), now
+    )
+    assert spend.conversation.cost_usd == spend.learner_daily.cost_usd == 0
+    assert spend.conversation.tokens == spend.global_daily.tokens == 0
+
+
+async def test_offline_turns_go_on_when_billed_turns_have_spent_the_budgets(
+    learner, fast_coach, settings
+):
+    settings.BUDGET_CONVERSATION_USD = 0.25
+    settings.BUDGET_LEARNER_DAY_USD = 0.25
+    settings.BUDGET_GLOBAL_DAY_USD = 0.25
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    await database_sync_to_async(past_turn)(conversation, "0.30")  # a billed turn, over them all
+    async with connected(learner, conversation.pk) as comm:
+        await send(comm, message="Can I still practise?")
+        assert (await receive(comm))["accepted"] is True
+        assert "Reply complete" in (await until_idle(comm))[-1]["content"]
+
+
+async def test_the_page_labels_an_offline_turns_cost_as_simulated(learner, fast_coach, client):
+    from labs.fragments import simulated_cost
+
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    async with connected(learner, conversation.pk) as comm:
+        await send(comm, message="How should I back off?")
+        await receive(comm)
+        final = (await until_idle(comm))[-1]["content"]
+    turn = await CoachTurn.objects.aget(conversation=conversation)
+    simulated = await database_sync_to_async(simulated_cost)(turn)
+    assert simulated > 0
+    shown = f"${simulated:.6f} (simulated)"
+    assert "nothing billed: the offline coach is simulated" in final and shown in final
+    assert "it counts against no budget" in final
+    await database_sync_to_async(client.force_login)(learner)
+    page = await database_sync_to_async(client.get)(
+        f"/modules/{MODULE}/labs/{LAB}/conversations/{conversation.pk}/"
+    )
+    assert shown in page.content.decode()

@@ -31,11 +31,12 @@ SPENT = TurnLimits(per_minute=100, budget=BudgetLimits(conversation=Cap(cost_usd
 async def admit(
     conversation: Conversation, max_tokens: int = 0, limits: TurnLimits = ROOMY
 ) -> store.Admission | Refused:
-    """Admit a turn whose reservation is its input (a few tokens) plus `max_tokens` of output."""
+    """Admit a billed turn whose reservation is its input (a few tokens) plus `max_tokens` of
+    output (an offline turn reserves and spends nothing: tests/labs/test_limits.py)."""
     request = store.TurnRequest(
         "How do I back off?",
         None,
-        "offline",
+        "api",
         "claude-sonnet-4-6",
         "",
         limits=limits,
