@@ -6,7 +6,6 @@ Shared by the benchmarks and by the browser and scaled-mode test fixtures.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import http.client
 import json
 import os
@@ -15,7 +14,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +21,9 @@ REPO = Path(__file__).resolve().parent.parent
 APP = "config.asgi:application"
 # Readiness: the ops health page once it exists; until then any answer below 500 will do.
 HEALTH_PATH = "/healthz"
+# Chat frames are small: compressing them costs CPU per frame and ~35 KiB of zlib state per idle
+# socket (measured by bench/relay.py), and saves little.
+DEFLATE_OFF = ["--ws-per-message-deflate", "false"]
 
 
 def free_port() -> int:
@@ -75,23 +76,8 @@ def server_command(server: str, port: int) -> list[str]:
     if server == "daphne":
         return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), APP]
     if server == "uvicorn":
-        return [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            APP,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            # Chat frames are small: compressing them costs CPU per frame and ~35 KiB of
-            # zlib state per idle socket (measured by bench/relay.py), and saves little.
-            "--ws-per-message-deflate",
-            "false",
-        ]
+        flags = f"--host 127.0.0.1 --port {port} --log-level warning --no-access-log"
+        return [sys.executable, "-m", "uvicorn", APP, *flags.split(), *DEFLATE_OFF]
     raise ValueError(f"unknown server {server!r}: use 'daphne' or 'uvicorn'")
 
 
@@ -194,17 +180,6 @@ def start_server(
     return start(server_command(server, port), env, port, name=f"{server}:{port}", log=log)
 
 
-@contextlib.contextmanager
-def serve(server: str, env: dict[str, str], port: int | None = None) -> Iterator[int]:
-    """Run `daphne` or `uvicorn` with the project's ASGI app; yield the port; always stop it."""
-    prepare(env)
-    process = start_server(server, env, port)
-    try:
-        yield process.port
-    finally:
-        process.stop()
-
-
 @dataclass
 class LoadResult:
     requests: int
@@ -216,42 +191,25 @@ class LoadResult:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-async def _worker(port: int, path: str, stop_at: float, result: LoadResult) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n".encode()
-    try:
-        while time.monotonic() < stop_at:
-            writer.write(request)
-            status_line = await reader.readline()
-            length = 0
-            while True:
-                line = await reader.readline()
-                if line in (b"\r\n", b""):
-                    break
-                name, _, value = line.decode("latin-1").partition(":")
-                if name.lower() == "content-length":
-                    length = int(value)
-            await reader.readexactly(length)
-            if b" 200 " in status_line:
-                result.requests += 1
-            else:
-                result.errors += 1
-    finally:
-        writer.close()
-
-
 async def _load(port: int, path: str, seconds: float, connections: int) -> LoadResult:
+    import aiohttp
+
     result = LoadResult(0, 0, seconds)
     stop_at = time.monotonic() + seconds
-    await asyncio.gather(*(_worker(port, path, stop_at, result) for _ in range(connections)))
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        while time.monotonic() < stop_at:
+            async with session.get(f"http://127.0.0.1:{port}{path}") as response:
+                await response.read()
+                result.requests += response.status == 200
+                result.errors += response.status != 200
+
+    connector = aiohttp.TCPConnector(limit=connections)  # keep-alive, one per worker
+    async with aiohttp.ClientSession(connector=connector) as session:
+        await asyncio.gather(*(worker(session) for _ in range(connections)))
     return result
 
 
 def load(port: int, path: str, seconds: float = 5.0, connections: int = 8) -> LoadResult:
+    """`connections` keep-alive clients request `path` for `seconds`, one request at a time."""
     return asyncio.run(_load(port, path, seconds, connections))
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import os
 
-from bench.loopback import LoadResult, cpu_seconds, load, prepare, production_env, start_server
+import psutil
+
+from bench.loopback import LoadResult, load, prepare, production_env, start_server
 
 LESSON = "/modules/production-patterns/lessons/rate-limiting-and-retry/"
 STATIC = "/static/css/site.css"
@@ -23,9 +25,10 @@ TARGET = 0.5
 def measure(
     pid: int, port: int, path: str, seconds: float, connections: int
 ) -> tuple[LoadResult, float]:
-    before = cpu_seconds(pid)
+    server = psutil.Process(pid)
+    before = sum(server.cpu_times()[:2])
     result = load(port, path, seconds, connections)
-    cpu_ms = 1000 * (cpu_seconds(pid) - before) / max(1, result.requests + result.errors)
+    cpu_ms = 1000 * (sum(server.cpu_times()[:2]) - before) / max(1, result.requests + result.errors)
     return result, cpu_ms
 
 
