@@ -1,4 +1,5 @@
 # The two commands: `make run` serves the course, `make test` checks everything.
+# `make dev` serves it in debug mode for whoever changes the code.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -6,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lock upgrade test-latest lint instructor vendor bench clean browser vendor-axe run-scaled \
+.PHONY: run dev test install lock upgrade test-latest lint instructor vendor bench clean browser vendor-axe run-scaled \
 	test-unit test-e2e test-scaled test-postgres
 
 LOCK := requirements.lock
@@ -44,16 +45,30 @@ test-latest: $(STAMP)
 	$(VENV)/bin/uv pip sync --quiet --python .venv-latest/bin/python .venv-latest/latest.lock
 	.venv-latest/bin/python -m pytest -q -m "not e2e and not scaled and not postgres"
 
+# Debug mode off: this is what a teacher runs for a class (`make run HOST=0.0.0.0` on a classroom
+# network). The secret key is made on the first run (.secret-key); the host names the site
+# answers follow HOST.
+run: export DEBUG := 0
+run: export HOST := $(HOST)
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo ""
-	@echo "  Production Patterns course: http://$(HOST):$(PORT)/"
-	@echo "  Learners: open the URL and choose 'Sign up'."
+	@echo "  Production Patterns course, at:"
+	@$(PY) -m config.hosts $(HOST) $(PORT)
+	@echo "  Learners: open the address and choose 'Sign up'."
 	@echo "  Instructors: run 'make instructor' in another terminal to create a staff account,"
-	@echo "  then log in at http://$(HOST):$(PORT)/accounts/login/"
+	@echo "  then log in at /accounts/login/"
 	@echo ""
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
+
+# Debug mode on, for changing the code: Django's error pages and autoreload on every save.
+# Never for a class: a debug page shows settings and code to whoever triggers it.
+dev: export DEBUG := 1
+dev: export HOST := $(HOST)
+dev: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py runserver $(HOST):$(PORT)
 
 instructor: $(STAMP)
 	$(PY) manage.py migrate --noinput

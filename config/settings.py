@@ -1,33 +1,45 @@
 """One settings module for every deployment mode, driven by environment variables.
 
-Embedded default (nothing set): DEBUG on, SQLite, in-memory channel layer, offline coach.
-Production (DEBUG=0): SECRET_KEY and ALLOWED_HOSTS are required; DATABASE_URL / REDIS_URL
-switch to PostgreSQL and Redis. A missing or malformed value stops start-up with its name.
+Debug mode is off unless `DEBUG=1` (`make dev`). Without `SECRET_KEY` a key is made on the first
+run and kept in `.secret-key` (git ignores it); without `ALLOWED_HOSTS` the host names follow
+`HOST`, the address the server listens on. Plain HTTP works (a classroom network); TLS redirects,
+HSTS and secure cookies come with `TLS_PROXY=1`, a TLS-terminating proxy in front.
+DATABASE_URL / REDIS_URL switch to PostgreSQL and Redis. A missing or malformed value stops
+start-up with its name.
 """
 
 from __future__ import annotations
 
+import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import envbool, envchoice, envfloat, envint, envlist, envsecret, envstr
+from config.hosts import hosts_for
+from config.secret_key import local_secret_key
 
 # Lets annotations such as ModelAdmin[LessonRead] work at run time.
 django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-DEBUG = envbool("DEBUG", True)
-SECRET_KEY = envsecret(
-    "SECRET_KEY", required=not DEBUG, dev_default="dev-only-insecure-key-do-not-use-in-production"
-)
-ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
-if not DEBUG and not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off (comma-separated)")
+DEBUG = envbool("DEBUG", False)
+if os.environ.get("SECRET_KEY") == "":
+    raise ImproperlyConfigured("SECRET_KEY is set but empty: give it a value or unset it")
+SECRET_KEY = envsecret("SECRET_KEY", required=False) or local_secret_key(BASE_DIR / ".secret-key")
+# The address the server listens on (`make run HOST=...`): the names a browser may use follow.
+HOST = envstr("HOST") or "127.0.0.1"
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", hosts_for(HOST))
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS is set but empty (comma-separated host names)")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
+# A TLS-terminating proxy in front of the server, which sets X-Forwarded-Proto.
+TLS_PROXY = envbool("TLS_PROXY", False)
 
 INSTALLED_APPS = [
     "daphne",
@@ -38,6 +50,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
     "django_htmx",
     "template_partials",
     "channels",
@@ -58,7 +72,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After authentication: turns away a login locked out by too many failures.
+    "axes.middleware.AxesMiddleware",
     "config.middleware.SyncChainMiddleware",  # last: see its docstring
 ]
 
@@ -83,7 +100,17 @@ TEMPLATES = [
     }
 ]
 
-# --- Database: SQLite by default, DATABASE_URL for PostgreSQL ---
+# --- Database: SQLite by default, DATABASE_URL for PostgreSQL (or another SQLite file) ---
+# Several coach turns write at once; wait for the lock instead of failing, and take the write
+# lock when a transaction starts (BEGIN IMMEDIATE) so that two writers never deadlock on an
+# upgrade from read to write. WAL lets readers run beside the writer, and with
+# synchronous=NORMAL a commit no longer waits for an fsync (a power cut may lose the last
+# commits, never corrupt the file). The same however SQLite is named.
+SQLITE_OPTIONS = {
+    "timeout": 20,
+    "transaction_mode": "IMMEDIATE",
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
 _database_url = envstr("DATABASE_URL")
 if _database_url:
     try:
@@ -101,22 +128,14 @@ if _database_url:
             "max_size": envint("DB_POOL_SIZE", 10, minimum=1),
         }
     _db.setdefault("TEST", {})
-    DATABASES = {"default": _db}
 else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": envstr("SQLITE_PATH") or str(BASE_DIR / "db.sqlite3"),
-            # Several coach turns write at once; wait for the lock instead of failing. WAL lets
-            # readers run beside the writer, and with synchronous=NORMAL a commit no longer waits
-            # for an fsync (a power cut may lose the last commits, never corrupt the file).
-            "OPTIONS": {
-                "timeout": 20,
-                "transaction_mode": "IMMEDIATE",
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
-        }
+    _db = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": envstr("SQLITE_PATH") or str(BASE_DIR / "db.sqlite3"),
     }
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db["OPTIONS"] = {**SQLITE_OPTIONS, **_db.get("OPTIONS", {})}
+DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer + cache + shared rate-limit governor ---
@@ -146,6 +165,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # Refuses a locked-out login before the password is hashed (each try costs ~0.25 s of CPU).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one account
+# from one address, that pair waits LOGIN_COOLOFF_MINUTES. Counting by the pair, not by
+# address alone, keeps a class behind one school address from locking each other out.
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True
+AXES_LOCKOUT_CALLABLE = "course.accounts.locked_out"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -168,18 +201,34 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
-# --- Security: on by default outside DEBUG; a TLS-terminating proxy is assumed ---
+# --- Security ---
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-if not DEBUG:
-    SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", True)
+if TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+# Scripts and styles only from the site's own files: no inline script, no eval, nothing from
+# elsewhere. htmx 4 adds its indicator styles as a constructed stylesheet, which this allows.
+# `'self'` covers the lab's websocket (same host, ws: or wss:).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # --- Email (password reset): printed on the server's output unless EMAIL_HOST names SMTP ---
 EMAIL_HOST = envstr("EMAIL_HOST", "") or ""
@@ -257,5 +306,7 @@ LOGGING = {
     "loggers": {
         "django.server": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
+        # Failed logins and lock-outs are warnings; every start and every login would be info.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -1,4 +1,5 @@
-"""Accounts: sign-up with an email address, and the learner's account page.
+"""Accounts: sign-up with an email address, the learner's account page, and the answer to a
+login paused after too many wrong passwords.
 
 Log in, log out, password change and password reset are Django's own views (wired in
 course/urls.py) with templates in templates/registration/ in the site's style.
@@ -10,13 +11,14 @@ lab conversations). It is used for password reset only and shown to no one else.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -100,4 +102,28 @@ def account(request: HttpRequest) -> HttpResponse:
         user.refresh_from_db()  # the page shows the stored address beside the refused one
     return render(
         request, "registration/account.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+def lockout_sentence(minutes: int) -> str:
+    return (
+        "Too many wrong passwords for this account from your network, so logging in is paused "
+        f"for {minutes} minutes. Wait, then try again; if you have forgotten your password, "
+        "choose “Forgot your password?” below."
+    )
+
+
+def locked_out(
+    request: HttpRequest, original_response: HttpResponse | None, credentials: dict[str, Any]
+) -> HttpResponse:
+    """django-axes' answer to a locked-out login: the login page again, saying why and for how
+    long, with the username still in its box (429, the status of a throttled request)."""
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    form = AuthenticationForm(request, initial={"username": username})
+    minutes = round(settings.AXES_COOLOFF_TIME.total_seconds() / 60)
+    return render(
+        request,
+        "registration/login.html",
+        {"form": form, "next": _safe_next(request) or "", "lockout": lockout_sentence(minutes)},
+        status=429,
     )

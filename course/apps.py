@@ -8,4 +8,5 @@ class CourseConfig(AppConfig):
     verbose_name = "Course"
 
     def ready(self) -> None:
-        from course import checks  # noqa: F401  (registers the content system check)
+        # Registers the content system check; closes a session's sockets at logout.
+        from course import checks, sockets  # noqa: F401

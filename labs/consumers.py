@@ -19,10 +19,9 @@ import json
 import logging
 from typing import Any
 
-from channels.generic.websocket import AsyncWebsocketConsumer
-
 from course.links import resolver_for
 from course.registry import get_module
+from course.sockets import SessionBoundConsumer
 from labs import store, turns
 from labs.limits import BUSY_MESSAGE, Refused
 from labs.relay import LearnerGone, TextRelay
@@ -44,7 +43,7 @@ def _log_failure(task: asyncio.Task[Any]) -> None:
         logger.error("coach turn task failed", exc_info=task.exception())
 
 
-class LabChatConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels has no type hints
+class LabChatConsumer(SessionBoundConsumer):
     async def connect(self) -> None:
         self.task: asyncio.Task[Any] | None = None
         self.relay: TextRelay | None = None  # the reply this tab's turn is streaming

@@ -79,10 +79,15 @@ def _bearer_ok(request: HttpRequest) -> bool:
     return hmac.compare_digest(header[len("Bearer ") :].strip().encode(), token.encode())
 
 
+def _operator(request: HttpRequest) -> bool:
+    """Staff, or a caller holding the operators' token (`METRICS_TOKEN`)."""
+    return _bearer_ok(request) or (request.user.is_authenticated and request.user.is_staff)
+
+
 @require_http_methods(["GET", "HEAD"])
 @never_cache
 def metrics(request: HttpRequest) -> HttpResponse:
-    if not (_bearer_ok(request) or (request.user.is_authenticated and request.user.is_staff)):
+    if not _operator(request):
         response = HttpResponse(
             "Metrics need a staff login or the bearer token (METRICS_TOKEN).\n",
             status=401 if not request.user.is_authenticated else 403,
@@ -104,5 +109,10 @@ def metrics(request: HttpRequest) -> HttpResponse:
 @require_GET
 @never_cache
 async def healthz(request: HttpRequest) -> HttpResponse:
+    """Anyone may ask whether the site is up (a load balancer does); which database, channel
+    layer, coach and model it runs on is for staff and the operators' token."""
     healthy, body = await health.run()
+    user = await request.auser()
+    if not (_bearer_ok(request) or (user.is_authenticated and user.is_staff)):
+        body = {"status": body["status"]}
     return JsonResponse(body, status=200 if healthy else 503)

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connections
-from django.test import Client
+from django.test import Client, override_settings
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_DIR = REPO.parent / "shared" / "seed"
@@ -30,6 +31,15 @@ def close_the_shared_database_thread(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         asyncio.run(close())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def static_files_without_collectstatic():
+    """Outside debug mode pages name static files by the hashed names `collectstatic` records
+    (`make run` runs it first); the suite renders pages without collecting them."""
+    plain = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    with override_settings(STORAGES={**settings.STORAGES, "staticfiles": plain}):
+        yield
 
 
 @pytest.fixture(autouse=True)

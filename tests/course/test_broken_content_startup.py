@@ -72,6 +72,8 @@ def broken_course(tmp_path_factory) -> BrokenCourse:
     problems = (two_correct_answers(root / MODULE), unclosed_code(root / MODULE))
     database = root.parent / "db.sqlite3"
     migrate = manage("migrate", "--noinput", content=root, database=database)
+    collected = manage("collectstatic", "--noinput", content=root, database=database)
+    assert collected.returncode == 0, collected.stderr
     return BrokenCourse(root, database, problems, migrate)
 
 
@@ -91,6 +93,7 @@ def environment(content: Path, database: Path, **env: str) -> dict[str, str]:
         **os.environ,
         "CONTENT_DIR": str(content),
         "DATABASE_URL": f"sqlite:///{database}",
+        "STATIC_ROOT": str(database.parent / "static"),
         "DJANGO_SETTINGS_MODULE": "config.settings",
         **env,
     }

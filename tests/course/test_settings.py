@@ -14,6 +14,7 @@ PROD = {
     "DEBUG": "0",
     "SECRET_KEY": "x" * 60 + "-production-secret-for-tests-only",
     "ALLOWED_HOSTS": "course.example.org",
+    "TLS_PROXY": "1",
 }
 
 
@@ -22,6 +23,7 @@ def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[s
         k: v
         for k, v in os.environ.items()
         if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"}
+        and k != "TLS_PROXY"
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],

@@ -3,7 +3,9 @@
 Each persona (learner, instructor, ...) gets its own browser context. Every main-frame
 navigation is recorded; `check(label)` screenshots the page into `artifacts/e2e/` and runs axe.
 At the end of a test any page that was visited but never checked fails the test, so a journey
-cannot quietly skip the accessibility check for one of its pages.
+cannot quietly skip the accessibility check for one of its pages. Pages run under the site's
+own Content-Security-Policy, and anything it refuses (an inline script or style, an `eval`)
+fails the test too.
 """
 
 from __future__ import annotations
@@ -31,6 +33,14 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
 ]
 BLOCKING_IMPACTS = ("serious", "critical")
+# Reports each Content-Security-Policy refusal to the test (an init script runs before the
+# page's own scripts, and the policy does not apply to it).
+CSP_WATCH = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__reportCsp(`${e.effectiveDirective} refused ${e.blockedURI || "inline"} ` +
+                     `at ${e.sourceFile || e.documentURI}:${e.lineNumber}`);
+});
+"""
 # Long enough for a coach reply over the offline simulator, short enough to fail fast.
 TIMEOUT_MS = 15_000
 
@@ -67,6 +77,7 @@ class Visitor:
     navigated: list[str] = field(default_factory=list)
     checked: set[str] = field(default_factory=set)
     page_errors: list[str] = field(default_factory=list)
+    csp_refusals: list[str] = field(default_factory=list)
     shots: int = 0
 
     def goto(self, path: str, label: str) -> Page:
@@ -82,7 +93,8 @@ class Visitor:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=self.folder / f"{self.shots:02d}-{slug}.png", full_page=True)
         if not self.page.evaluate("() => typeof window.axe !== 'undefined'"):
-            self.page.add_script_tag(path=AXE_JS)
+            # Evaluated by the test, not added as a <script>: the page's policy allows none.
+            self.page.evaluate(AXE_JS.read_text(encoding="utf-8") + "\n;undefined")
         result = self.page.evaluate(
             "async () => JSON.stringify(await axe.run(document, {resultTypes: ['violations']}))"
         )
@@ -135,16 +147,18 @@ class Tour:
         self.visitors: list[Visitor] = []
 
     def visitor(self, name: str) -> Visitor:
-        # bypass_csp: axe is injected as a script tag, which a strict page policy would refuse.
         context = self.browser.new_context(
             base_url=self.base_url,
             viewport={"width": 1280, "height": 900},
-            bypass_csp=True,
             accept_downloads=True,
         )
         context.set_default_timeout(TIMEOUT_MS)
+        refusals: list[str] = []
+        context.expose_binding("__reportCsp", lambda source, text: refusals.append(text))
+        context.add_init_script(CSP_WATCH)
         page = context.new_page()
         visitor = Visitor(name, context, page, self.folder / name, self.base_url)
+        visitor.csp_refusals = refusals
 
         def on_navigated(frame) -> None:
             if frame == page.main_frame:
@@ -162,5 +176,6 @@ class Tour:
             unchecked = visitor.unchecked()
             problems += [f"{visitor.name}: visited but not checked: {url}" for url in unchecked]
             problems += [f"{visitor.name}: script error: {e}" for e in visitor.page_errors]
+            problems += [f"{visitor.name}: CSP refused {r}" for r in visitor.csp_refusals]
             visitor.context.close()
         return problems

@@ -1,7 +1,8 @@
 """Fixtures for browser journeys: the site as `make run` serves it, and Debian's Chromium.
 
-The site runs in its own daphne process on a free loopback port, with a temporary SQLite
-database, the offline coach streaming at a visible but quick pace, and a staff account.
+The site runs in its own daphne process on a free loopback port, with debug mode off (collected,
+hashed static files, the Content-Security-Policy, the error pages learners see), a temporary
+SQLite database, the offline coach streaming at a visible but quick pace, and a staff account.
 """
 
 from __future__ import annotations
@@ -22,7 +23,16 @@ from tests.scaled.conftest import ServedSimulator, served_simulator
 
 INSTRUCTOR = ("ins", "instructor-pass-1234")
 # Variables that would point the site at shared services or the real API.
-FOREIGN = ("DATABASE_URL", "REDIS_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "COACH_FAULTS")
+FOREIGN = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_BASE_URL",
+    "COACH_FAULTS",
+    "ALLOWED_HOSTS",
+    "HOST",
+    "TLS_PROXY",
+)
 
 
 def _unavailable(reason: str) -> None:
@@ -40,7 +50,8 @@ class Site:
 def site_env(folder: Path) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in FOREIGN}
     env.update(
-        DEBUG="1",
+        DEBUG="0",
+        SECRET_KEY="e2e-" + "k" * 60,
         SQLITE_PATH=str(folder / "e2e.sqlite3"),
         STATIC_ROOT=str(folder / "static"),
         COACH_TTFT="0.2",
