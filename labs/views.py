@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
@@ -71,6 +72,7 @@ def _page(
         "drills": DRILLS,
         "draft": draft,
         "alert": alert,
+        "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
     }
     if conversation is not None:
         views = transcript(conversation, module, lab, read_only=read_only)

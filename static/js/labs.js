@@ -7,8 +7,21 @@
 //   text only while the reader is at its bottom; scrolled up, the view stays put and
 //   "Jump to latest" appears instead.
 // - The fault drill's description follows the chosen drill.
+// - A message over the length limit is refused here, before it is sent, with the server's
+//   sentence: a frame that large would only make the server close the socket.
+// - When the socket closes, the status line says why; "reconnecting" only when hx-ws does.
 (() => {
   "use strict";
+
+  // Close codes: the server refused a frame too large to read (1009); the session that opened
+  // the socket logged out (4401, course/sockets.py). hx-ws does not reconnect after either.
+  const CLOSED_BECAUSE = {
+    1009: "That message was too long to send, so the chat was disconnected. " +
+      "Shorten it, then reload the page to send it: your text is still in the box.",
+    4401: "You have logged out, so the chat is closed. Log in again to keep chatting.",
+  };
+  // The codes hx-ws reconnects after (its `reconnectCodes`).
+  const RECONNECTS = [1001, 1005, 1006, 1011, 1012, 1013, 1014];
 
   // How close to the bottom (in pixels) still counts as "at the bottom".
   const NEAR_BOTTOM = 48;
@@ -17,6 +30,20 @@
 
   function input() {
     return document.getElementById("chat-input");
+  }
+
+  function showAlert(text) {
+    const alert = document.getElementById("chat-alert");
+    if (!alert) return;
+    const line = document.createElement("p");
+    line.className = "alert-text";
+    line.textContent = text;
+    alert.replaceChildren(line);
+  }
+
+  function setStatus(text) {
+    const status = document.getElementById("chat-status");
+    if (status) status.textContent = text;
   }
 
   function transcript() {
@@ -128,12 +155,33 @@
     }
   });
 
-  document.addEventListener("htmx:ws:close", () => {
-    const status = document.getElementById("chat-status");
-    if (status) status.textContent = "Connection lost; reconnecting…";
+  document.addEventListener("htmx:ws:before:message:outgoing", (event) => {
+    const form = document.getElementById("chat-form");
+    const limit = Number(form?.dataset.maxChars);
+    const text = event.detail.message.values.message;
+    if (!limit || typeof text !== "string") return;
+    const length = [...text].length; // characters, as the server counts them
+    if (length <= limit) return;
+    event.detail.cancelled = true;
+    showAlert(
+      `That message is ${length.toLocaleString("en-US")} characters long; the limit is ` +
+        `${limit.toLocaleString("en-US")}. Shorten it and send it again: your text is still in the box.`,
+    );
+    input()?.focus();
+  });
+
+  document.addEventListener("htmx:ws:close", (event) => {
+    const code = event.detail.code;
+    if (code in CLOSED_BECAUSE) {
+      setStatus(CLOSED_BECAUSE[code]);
+    } else if (RECONNECTS.includes(code)) {
+      setStatus("Connection lost; reconnecting…");
+    } else if (event.detail.reason === "closed") {
+      setStatus("The chat is disconnected. Reload the page to reconnect.");
+    }
   });
   document.addEventListener("htmx:ws:after:connection", () => {
     const status = document.getElementById("chat-status");
-    if (status && status.textContent.startsWith("Connection lost")) status.textContent = "";
+    if (status && status.textContent.startsWith("Connection lost")) setStatus("");
   });
 })();
