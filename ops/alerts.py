@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from ops.stats import TurnRow, summarize
+from resilient.events import OPERATOR_KINDS
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Signals:
     p95_latency_ms: float | None
     p95_ttft_ms: float | None
     cost_today_usd: float
+    refused_by_api: int = 0  # turns in the window the API refused for an operator's cause
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,17 @@ def rules(t: Thresholds) -> tuple[Rule, ...]:
             "Today's spend reached the budget; new turns are refused until midnight UTC.",
             "coach-daily-cost-over-budget",
         ),
+        Rule(
+            "CoachRefusedByApi",
+            "The API refuses the course's account (key, permission, model or spend cap) "
+            f"in the last {minutes} min",
+            "refused_by_api",
+            0,
+            "turns",
+            "Every turn fails the same way until an operator fixes the key, the model or the "
+            "spend cap; learners are told to ask their instructor.",
+            "coach-refused-by-api",
+        ),
     )
 
 
@@ -105,12 +118,15 @@ def signals(rows: Iterable[TurnRow], now: datetime, day_start: datetime, t: Thre
     today = summarize(rows, day_start, now + timedelta(microseconds=1))
     enough = recent.answered >= t.min_turns
     rate = recent.error_rate
+    start = now - t.window
+    refused = sum(1 for r in rows if r.started >= start and r.degraded_kind in OPERATOR_KINDS)
     return Signals(
         answered_in_window=recent.answered,
         error_rate_percent=(rate * 100) if enough and rate is not None else None,
         p95_latency_ms=recent.latency_ms[95] if enough else None,
         p95_ttft_ms=recent.ttft_ms[95] if enough else None,
         cost_today_usd=float(today.cost_usd),
+        refused_by_api=refused,
     )
 
 

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import anthropic
 import httpx2
 
-from resilient.events import DEGRADED_MESSAGES
+from resilient.events import DEGRADED_MESSAGES, rate_limited_message
 from resilient.policy import Failure, parse_retry_after, should_retry_header
 
 SPEND_LIMIT_CODE = "enforced_spend_limit_reached"
@@ -68,6 +68,10 @@ class RateLimited(ResilientError):
     kind = "rate_limited"
     default_retriable = True
 
+    @property
+    def message(self) -> str:
+        return rate_limited_message(self.retry_after)
+
 
 class Overloaded(ResilientError):
     """529, 5xx, 409 or an `overloaded_error`/`api_error` in the stream: the service is busy."""
@@ -96,10 +100,40 @@ class BudgetExhausted(ResilientError):
     kind = "budget_exhausted"
 
 
+class SpendCapReached(BudgetExhausted):
+    """429 `enforced_spend_limit_reached`: the organisation's spend cap; an operator raises it."""
+
+    kind = "spend_cap"
+
+
 class NotRetriable(ResilientError):
-    """The request itself is wrong (400/401/403/404/413...): retrying cannot help."""
+    """Retrying the same request cannot help; the subclasses say whose move it is."""
 
     kind = "not_retriable"
+
+
+class InvalidRequest(NotRetriable):
+    """400/413: the request itself is refused (malformed, or too large)."""
+
+    kind = "invalid_request"
+
+
+class Unauthorized(NotRetriable):
+    """401: the API key is missing, wrong or revoked (an operator's fix)."""
+
+    kind = "credentials"
+
+
+class Forbidden(NotRetriable):
+    """403: the key may not use this model or feature (an operator's fix)."""
+
+    kind = "permission"
+
+
+class NotFound(NotRetriable):
+    """404: the model (or the API's address) does not exist (an operator's fix)."""
+
+    kind = "not_found"
 
 
 class CircuitOpen(Overloaded):
@@ -130,6 +164,19 @@ _STREAM_ERROR_TYPES: dict[str, type[ResilientError]] = {
     "api_error": Overloaded,
     "rate_limit_error": RateLimited,
     "timeout_error": TimedOut,
+    "invalid_request_error": InvalidRequest,
+    "request_too_large": InvalidRequest,
+    "authentication_error": Unauthorized,
+    "permission_error": Forbidden,
+    "not_found_error": NotFound,
+}
+
+_REFUSALS: dict[int, type[NotRetriable]] = {
+    400: InvalidRequest,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    413: InvalidRequest,
 }
 
 
@@ -140,7 +187,7 @@ def classify_status(status: int) -> type[ResilientError]:
         return RateLimited
     if status == 409 or status >= 500:
         return Overloaded
-    return NotRetriable
+    return _REFUSALS.get(status, NotRetriable)
 
 
 def classify(exc: BaseException, *, now: float | None = None) -> ResilientError:
@@ -177,7 +224,7 @@ def _classify_status_error(exc: anthropic.APIStatusError, now: float) -> Resilie
         exc.error_code == SPEND_LIMIT_CODE or _error_code(exc.body) == SPEND_LIMIT_CODE
     ):
         # A spend cap lasts until someone raises it: waiting cannot help.
-        return BudgetExhausted(
+        return SpendCapReached(
             "429 organisation spend limit reached",
             status=429,
             request_id=request_id,

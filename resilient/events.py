@@ -8,15 +8,32 @@ from typing import Final, Literal
 from resilient.ratelimit_headers import RateLimitSnapshot
 
 DegradedKind = Literal[
-    "rate_limited", "overloaded", "network", "timeout", "budget_exhausted", "not_retriable"
+    "rate_limited",
+    "overloaded",
+    "network",
+    "timeout",
+    "budget_exhausted",
+    "invalid_request",
+    "credentials",
+    "permission",
+    "not_found",
+    "spend_cap",
+    "not_retriable",
 ]
 
-# The sentence a learner reads when a call degrades. It says what happened and what to do,
-# never a raw API error (lesson 4: graceful degradation).
+# Causes only an operator can remove (the course's key, its permissions, the model it names,
+# the organisation's spend cap): every learner gets the same failure until someone does. They
+# are logged as errors and raise an alert on the operations page; the learner is told to ask.
+OPERATOR_KINDS: Final = frozenset({"credentials", "permission", "not_found", "spend_cap"})
+
+_ASK = "Your message is kept; please tell your instructor, then try again later."
+
+# The sentence a learner reads when a call degrades: what happened and the one thing that
+# helps (wait, try again, shorten, ask the instructor), never a raw API error (lesson 4).
 DEGRADED_MESSAGES: Final[dict[str, str]] = {
     "rate_limited": (
         "The coach is receiving a lot of requests right now. "
-        "Please wait a moment and send your message again."
+        "Your message is kept; wait a moment and send it again."
     ),
     "overloaded": (
         "The AI service is overloaded at the moment. Your message is kept; try again in a minute."
@@ -24,15 +41,48 @@ DEGRADED_MESSAGES: Final[dict[str, str]] = {
     "network": (
         "The connection to the AI service was interrupted. Your message is kept; try again."
     ),
-    "timeout": ("The AI service took too long to answer. Your message is kept; try again."),
+    "timeout": "The AI service took too long to answer. Your message is kept; try again.",
     "budget_exhausted": (
         "The token budget for this conversation or for today is used up. "
         "Start a new conversation or come back tomorrow."
     ),
+    "invalid_request": (
+        "The AI service could not accept this conversation as it is (it may be too long). "
+        "Your message is kept; shorten it, or start a new conversation."
+    ),
+    "credentials": "The coach is not set up right: the AI service refused its key. " + _ASK,
+    "permission": (
+        "The coach is not set up right: its AI account may not use this model or feature. " + _ASK
+    ),
+    "not_found": (
+        "The coach is not set up right: the AI service does not know the model it asks for. " + _ASK
+    ),
+    "spend_cap": (
+        "The course's AI account has reached its spending limit, so the coach cannot answer "
+        "until it is raised. " + _ASK
+    ),
     "not_retriable": (
-        "The request could not be processed. Try rephrasing or shortening your message."
+        "The coach could not answer this message. Your message is kept; try again, "
+        "and tell your instructor if it keeps happening."
     ),
 }
+
+
+def rate_limited_message(wait: float | None) -> str:
+    """The rate-limit sentence, saying for how long when the service said so and it is long."""
+    if wait is None or wait < 2:
+        return DEGRADED_MESSAGES["rate_limited"]
+    return (
+        f"The AI service asked the course to pause for {_duration(wait)} (its rate limit, "
+        f"shared by every learner). Your message is kept; send it again after that."
+    )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{round(seconds)} seconds"
+    minutes = round(seconds / 60)
+    return f"about {minutes} minutes" if minutes > 1 else "about a minute"
 
 
 @dataclass(frozen=True, slots=True)

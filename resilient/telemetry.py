@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
+from resilient.events import OPERATOR_KINDS
+
 logger = logging.getLogger("resilient")
 
 _correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -112,6 +114,8 @@ def emit(record: Record, hooks: tuple[MetricsHook, ...] = ()) -> None:
     A failing hook is logged and ignored: metrics must never break a learner's reply.
     """
     level = logging.INFO if record.outcome in ("ok", "completed") else logging.WARNING
+    if isinstance(record, CallRecord) and record.outcome in OPERATOR_KINDS:
+        level = logging.ERROR  # every learner fails the same way until an operator acts
     if logger.isEnabledFor(level):
         logger.log(level, fields(record))
     for hook in hooks:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import logging
+
 import pytest
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 
 from labs import backend
@@ -109,12 +113,12 @@ DEGRADES = [
     ("529*6", "overloaded"),
     ("429*6", "rate_limited"),
     ("drop@3*6", "network"),
-    ("400", "not_retriable"),
-    ("401", "not_retriable"),
-    ("403", "not_retriable"),
-    ("404", "not_retriable"),
-    ("413", "not_retriable"),
-    ("spend_cap", "budget_exhausted"),
+    ("400", "invalid_request"),
+    ("401", "credentials"),
+    ("403", "permission"),
+    ("404", "not_found"),
+    ("413", "invalid_request"),
+    ("spend_cap", "spend_cap"),
 ]
 
 
@@ -218,3 +222,37 @@ async def test_under_the_hood_says_why_the_client_stopped_retrying(learner, fast
     assert "Why it stopped" in final
     assert "it used every attempt a chat reply is allowed" in final
     assert "Try again" in final
+
+
+class Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+async def test_a_refused_key_tells_the_learner_to_ask_and_alerts_the_operator(
+    learner, instructor_client, fast_coach, settings
+):
+    settings.COACH_FAULTS = "401"
+    # Loading the ASGI app sets Django up, which configures logging afresh: before listening.
+    import config.asgi  # noqa: F401
+
+    kept = Kept()
+    logging.getLogger("resilient").addHandler(kept)
+    try:
+        frames, turn, _ = await run_turn(learner)
+    finally:
+        logging.getLogger("resilient").removeHandler(kept)
+    final = frames[-1]["content"]
+    assert turn.degraded_kind == "credentials"
+    assert "please tell your instructor" in final and "shorten" not in final.lower()
+    errors = [r for r in kept.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1
+    logged = errors[0].msg if isinstance(errors[0].msg, dict) else json.loads(errors[0].msg)
+    assert (logged["event"], logged["outcome"]) == ("resilient.call", "credentials")
+    assert errors[0].exc_info is None  # a cause to fix, not a traceback
+    page = (await sync_to_async(instructor_client.get)("/ops/")).content.decode()
+    assert "CoachRefusedByApi" in page.split('id="alert-rules"')[0]  # in the firing box

@@ -110,3 +110,20 @@ def test_cost_today_counts_from_midnight_utc_only():
     s = signals(rows, NOW, DAY, T)
     assert s.cost_today_usd == pytest.approx(55.0)
     assert "CoachDailyCostOverBudget" in firing(s)
+
+
+@pytest.mark.parametrize("kind", ["credentials", "permission", "not_found", "spend_cap"])
+def test_one_turn_the_api_refused_for_an_operators_cause_fires_at_once(kind):
+    # A single turn is enough: every learner fails this way until an operator acts.
+    rows = [turn(NOW - timedelta(minutes=1), "degraded", degraded_kind=kind)]
+    s = signals(rows, NOW, DAY, T)
+    assert s.refused_by_api == 1
+    assert firing(s) == {"CoachRefusedByApi"}
+    later = signals(rows, NOW + timedelta(minutes=10), DAY, T)
+    assert "CoachRefusedByApi" not in firing(later)
+
+
+@pytest.mark.parametrize("kind", ["rate_limited", "overloaded", "invalid_request", "timeout"])
+def test_a_learner_side_or_passing_failure_does_not_call_the_operator(kind):
+    rows = [turn(NOW - timedelta(minutes=1), "degraded", degraded_kind=kind)]
+    assert "CoachRefusedByApi" not in firing(signals(rows, NOW, DAY, T))

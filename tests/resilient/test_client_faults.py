@@ -45,22 +45,22 @@ FAULTS = [
     ("500", Completed, None, 2, ["Retrying"]),
     ("503", Completed, None, 2, ["Retrying"]),
     ("408", Completed, None, 2, ["Retrying"]),
-    ("400", Degraded, "not_retriable", 1, []),
-    ("401", Degraded, "not_retriable", 1, []),
-    ("403", Degraded, "not_retriable", 1, []),
-    ("404", Degraded, "not_retriable", 1, []),
-    ("413", Degraded, "not_retriable", 1, []),
+    ("400", Degraded, "invalid_request", 1, []),
+    ("401", Degraded, "credentials", 1, []),
+    ("403", Degraded, "permission", 1, []),
+    ("404", Degraded, "not_found", 1, []),
+    ("413", Degraded, "invalid_request", 1, []),
     ("drop@5", Completed, None, 2, ["Restart"]),
     ("drop@0", Completed, None, 2, ["Retrying"]),
     ("error@5", Completed, None, 2, ["Restart"]),
     ("error@5:api_error", Completed, None, 2, ["Restart"]),
-    ("error@3:invalid_request_error", Degraded, "not_retriable", 1, []),
+    ("error@3:invalid_request_error", Degraded, "invalid_request", 1, []),
     ("eof@5", Completed, None, 2, ["Restart"]),
     ("eof@0", Completed, None, 2, ["Retrying"]),
     ("stall", Completed, None, 2, ["Retrying"]),
     ("stall@4", Completed, None, 2, ["Restart"]),
     ("slow_ttft=2", Completed, None, 2, ["Retrying"]),
-    ("spend_cap", Degraded, "budget_exhausted", 1, []),
+    ("spend_cap", Degraded, "spend_cap", 1, []),
     ("429*2,529", Completed, None, 4, ["Retrying", "Retrying", "Retrying"]),
     ("529*4", Degraded, "overloaded", 4, ["Retrying", "Retrying", "Retrying"]),
     ("drop@2*4", Degraded, "network", 4, ["Restart", "Restart", "Restart"]),
@@ -172,7 +172,7 @@ async def test_create_returns_completed_or_raises_degraded(make_sim, make_client
     assert done.attempts == 2 and done.text
     with pytest.raises(DegradedError) as info:
         await client.create(model=MODEL, max_tokens=100, messages=MESSAGES)
-    assert info.value.degraded.kind == "not_retriable"
+    assert info.value.degraded.kind == "invalid_request"
     assert info.value.__cause__ is None or isinstance(info.value.__cause__, Exception)
 
 
