@@ -63,3 +63,17 @@ def test_it_reports_a_visited_page_that_was_not_checked(site, browser):
     visitor.goto("/", "home")
     visitor.page.goto(site.url + "/accounts/login/")
     assert tour.close() == ["wanderer: visited but not checked: /accounts/login/"]
+
+
+def test_the_sites_policy_refuses_an_inline_script_and_the_tour_reports_it(site, browser):
+    tour = Tour(browser, site.url, "page-checks-csp")
+    visitor = tour.visitor("injector")
+    visitor.goto("/", "home")
+    ran = visitor.page.evaluate(
+        "() => { window.__ran = false; const s = document.createElement('script');"
+        " s.textContent = 'window.__ran = true'; document.body.append(s); return window.__ran; }"
+    )
+    assert ran is False  # refused by the Content-Security-Policy, not run
+    visitor.page.wait_for_timeout(200)  # the refusal is reported as an event
+    problems = tour.close()
+    assert len(problems) == 1 and "injector: CSP refused script-src" in problems[0]
