@@ -108,8 +108,8 @@ def account(request: HttpRequest) -> HttpResponse:
 def lockout_sentence(minutes: int) -> str:
     return (
         "Too many wrong passwords for this account from your network, so logging in is paused "
-        f"for {minutes} minutes. Wait, then try again; if you have forgotten your password, "
-        "choose “Forgot your password?” below."
+        f"for {minutes} minutes. Try again after that; if you have forgotten your password, "
+        "“Forgot your password?” below sets a new one meanwhile."
     )
 
 
