@@ -9,6 +9,14 @@ watches: each turn is announced to the group (`chat.turn`), and a tab that sees 
 announcement, or that opens mid-reply, asks the tab streaming the reply (`chat.catch_up`),
 which sends it the text so far and from then on streams to the group too. A tab drops its own
 copy of a frame it sent to the group.
+
+A tab that closes mid-reply (a reload, a page left) does not end the reply at once: for
+`GRACE` seconds its turn goes on, answering the catch-up question of a tab that opens (the
+reloaded page), which then watches the rest. Nobody watching by then, the turn is cancelled and
+its upstream closed. Stop (`{"action": "stop"}`, from any tab of the conversation) cancels the
+turn and keeps the text so far. A tab watching a reply another worker streams checks the
+turn's lease (`watch_lease`): a lease that lapsed means that worker died, and the tab shows the
+reply interrupted, with Try again.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from course.registry import get_module
 from course.sockets import SessionBoundConsumer
 from labs import store, turns
 from labs.limits import BUSY_MESSAGE, Refused
-from labs.relay import LearnerGone, TextRelay
+from labs.relay import TextRelay
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +44,11 @@ TURN_EVENT = "chat.turn"
 # A tab watches the conversation's reply streaming now, if any (it has just opened, or it saw
 # the turn's announcement): the tab streaming it answers with the text so far.
 CATCH_UP_EVENT = "chat.catch_up"
+# Stop pressed in a tab that is not the one streaming the reply.
+STOP_EVENT = "chat.stop"
+# Seconds a turn outlives the tab that asked for it, waiting for a tab to watch it.
+GRACE = 8.0
+NOTHING_TO_STOP = "There is no reply running to stop."
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:
@@ -47,6 +60,8 @@ class LabChatConsumer(SessionBoundConsumer):
     async def connect(self) -> None:
         self.task: asyncio.Task[Any] | None = None
         self.relay: TextRelay | None = None  # the reply this tab's turn is streaming
+        self.watch: asyncio.Task[Any] | None = None  # the lease of a reply streamed elsewhere
+        self.gone = False  # the socket has closed
         self.group = ""
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -70,15 +85,51 @@ class LabChatConsumer(SessionBoundConsumer):
         await self.channel_layer.group_send(
             self.group, {"type": CATCH_UP_EVENT, "reply_to": self.channel_name}
         )
+        self._watch_lease()
 
     async def disconnect(self, code: int) -> None:
-        task = getattr(self, "task", None)
-        if task is not None and not task.done():
-            # Cancelling closes the upstream stream: nobody pays for tokens nobody will read.
-            task.cancel()
+        self.gone = True
+        if self.watch is not None:
+            self.watch.cancel()
+        if self.streaming():
+            # The page may be reloading: the turn goes on a while for the tab that reopens.
+            keeper = asyncio.create_task(self._outlive_the_tab())
+            keeper.add_done_callback(_log_failure)
+        elif self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def _outlive_the_tab(self) -> None:
+        """Serve the group for a turn whose tab closed; cancel it if nobody watches in time.
+
+        Runs as its own task: the server ends the consumer once its socket has closed. Reads
+        this channel itself (`channel_layer.receive`), as the consumer did.
+        """
+        assert self.task is not None and self.relay is not None
+        # Let the consumer's own reader of this channel stop first: with two readers, each
+        # would take some of its messages.
+        await asyncio.sleep(0.05)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + GRACE
+        try:
+            while not self.task.done():
+                left = deadline - loop.time()
+                if not self.relay.watched and left <= 0:
+                    # Cancelling closes the upstream stream: nobody pays for tokens nobody
+                    # will read.
+                    self.task.cancel()
+                    break
+                try:
+                    async with asyncio.timeout(max(0.05, min(left, 1.0))):
+                        event = await self.channel_layer.receive(self.channel_name)
+                except TimeoutError:
+                    continue
+                if event.get("type") == CATCH_UP_EVENT:
+                    await self.chat_catch_up(event)
+                elif event.get("type") == STOP_EVENT:
+                    await self.chat_stop(event)
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        if getattr(self, "group", ""):
+                await self.task
+        finally:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     def streaming(self) -> bool:
@@ -92,6 +143,9 @@ class LabChatConsumer(SessionBoundConsumer):
             return
         if not isinstance(data, dict):
             await self.send(text_data=turns.alert_frame(NOT_OBJECT))
+            return
+        if data.get("action") == "stop":
+            await self.stop()
             return
         if self.streaming():
             await self.send(text_data=turns.alert_frame(BUSY_MESSAGE))
@@ -119,15 +173,45 @@ class LabChatConsumer(SessionBoundConsumer):
         self.task = asyncio.create_task(turns.run_turn(admitted, self.module, self.lab, self.relay))
         self.task.add_done_callback(_log_failure)
 
+    async def stop(self) -> None:
+        """Stop the reply running in this conversation, whichever tab streams it."""
+        if self.streaming():
+            await self.chat_stop({})
+        elif await store.streaming_reply(self.conversation.pk) is not None:
+            await self.channel_layer.group_send(self.group, {"type": STOP_EVENT})
+        else:
+            await self.send(text_data=turns.alert_frame(NOTHING_TO_STOP))
+
+    def _watch_lease(self) -> None:
+        """Watch a reply another tab (maybe another worker) streams, for that worker dying."""
+        if self.watch is None or self.watch.done():
+            self.watch = asyncio.create_task(self._lease_watch())
+            self.watch.add_done_callback(_log_failure)
+
+    async def _lease_watch(self) -> None:
+        frame = await turns.watch_lease(self.conversation.pk, self.module, self.lab)
+        if frame is not None and not self.streaming():
+            await self.to_self(frame)
+
     # -- Outlet of this tab's turn ---------------------------------------------------------
 
     async def to_self(self, frame: str) -> None:
+        if self.gone:
+            return  # the tab closed: its turn goes on for the tabs that watch it
         try:
             await self.send(text_data=frame)
-        except Exception as exc:
+        except Exception:
             # The socket closed before its disconnect reached us (daphne raises autobahn's
             # Disconnected, uvicorn ClientDisconnected): the learner left, nothing failed.
-            raise LearnerGone(str(exc)) from exc
+            self.gone = True
+            asyncio.create_task(self._cancel_unless_watched())
+
+    async def _cancel_unless_watched(self) -> None:
+        """The tab has gone: after `GRACE`, nobody watching its turn, cancel it."""
+        await asyncio.sleep(GRACE)
+        if self.streaming() and self.relay is not None and not self.relay.watched:
+            assert self.task is not None
+            self.task.cancel()
 
     async def to_others(self, frame: str) -> None:
         await self.channel_layer.group_send(
@@ -148,6 +232,12 @@ class LabChatConsumer(SessionBoundConsumer):
         await self.channel_layer.send(
             sender, {"type": CATCH_UP_EVENT, "reply_to": self.channel_name}
         )
+        self._watch_lease()
+
+    async def chat_stop(self, event: dict[str, Any]) -> None:
+        if self.relay is not None and self.task is not None and not self.task.done():
+            self.relay.stop_requested = True
+            self.task.cancel()  # closes the upstream; the turn keeps the text so far
 
     async def chat_catch_up(self, event: dict[str, Any]) -> None:
         reply_to = event.get("reply_to")

@@ -45,9 +45,15 @@ class MessageView:
     simulated_cost: Decimal | None = None
 
 
+INTERRUPTED = (
+    "This reply was interrupted: the server writing it stopped before it finished. "
+    "Your message is kept; try again."
+)
+
+
 def failure_text(turn: CoachTurn | None) -> str:
     if turn is None or turn.outcome == CoachTurn.Outcome.RUNNING:
-        return "This reply was interrupted before it finished."
+        return INTERRUPTED
     if turn.outcome == CoachTurn.Outcome.CANCELLED:
         return "This reply was cancelled when the page was closed."
     return DEGRADED_MESSAGES.get(
@@ -80,6 +86,7 @@ def message_view(
         in (
             Message.Status.COMPLETE,
             Message.Status.TRUNCATED,
+            Message.Status.STOPPED,
         )
     ):
         text = message.text
@@ -99,6 +106,14 @@ def simulated_cost(turn: CoachTurn) -> Decimal:
         turn.input_tokens, turn.output_tokens, turn.cache_write_tokens, turn.cache_read_tokens
     )
     return Decimal(str(round(DEFAULT_PRICES.cost(turn.model, usage), 6)))
+
+
+def interrupted_view(message: Message, module: Module, lab: Lab) -> MessageView:
+    """A reply still marked streaming whose turn nobody runs (its worker died): failed."""
+    view = message_view(message, module, lab)
+    view.status = Message.Status.FAILED
+    view.failure = INTERRUPTED
+    return view
 
 
 def render_message(view: MessageView, *, read_only: bool = False) -> str:

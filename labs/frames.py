@@ -163,3 +163,7 @@ class Coalescer:
     @property
     def pending_chars(self) -> int:
         return self._size
+
+    @property
+    def pending_text(self) -> str:
+        return "".join(self._parts)

@@ -46,6 +46,7 @@ class Message(models.Model):
         COMPLETE = "complete", "Complete"
         STREAMING = "streaming", "Streaming"
         TRUNCATED = "truncated", "Truncated"
+        STOPPED = "stopped", "Stopped"  # the learner pressed Stop: the text so far is kept
         FAILED = "failed", "Failed"
 
     conversation = models.ForeignKey(

@@ -60,6 +60,12 @@ class TextRelay:
         # once one watches (`_theirs_html`).
         self._shared: list[str] = []
         self._theirs_html: StreamingReply | None = None
+        self.stop_requested = False  # the learner pressed Stop: keep the text so far
+
+    @property
+    def text_so_far(self) -> str:
+        """Everything streamed since the last restart, sent or still pending."""
+        return self._mine_html.text + self.mine.pending_text
 
     async def add(self, text: str, now: float) -> None:
         chunk = self.mine.add(text, now)

@@ -101,6 +101,25 @@ def renew(conversation_id: int) -> None:
 
 
 @_hop
+def streaming_reply(conversation_id: int) -> tuple[Message, datetime | None] | None:
+    """The reply still marked streaming in this conversation, with the conversation's lease
+    (None: no turn holds it); None when no reply is streaming."""
+    reply = (
+        Message.objects.filter(
+            conversation_id=conversation_id,
+            role=Message.Role.ASSISTANT,
+            status=Message.Status.STREAMING,
+        )
+        .order_by("-created", "-id")
+        .first()
+    )
+    if reply is None:
+        return None
+    lease = Conversation.objects.filter(pk=conversation_id).values_list("busy_until", flat=True)
+    return reply, lease.first()
+
+
+@_hop
 def unanswered_user_message(conversation_id: int) -> Message | None:
     """The last learner message, if the coach's last answer to it failed or never came.
 

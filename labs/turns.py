@@ -30,6 +30,7 @@ from labs.coach import api_messages, system_prefix
 from labs.drills import PlanError, drill_plan, drill_scope, fault_headers
 from labs.fragments import (
     MessageView,
+    interrupted_view,
     message_view,
     render_alert,
     render_message,
@@ -61,6 +62,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 ACTIONS = ("send", "retry")
+LEASE_CHECK_MARGIN = 0.5  # seconds after a lease would lapse before checking it
 BROKEN_MESSAGE = "Something went wrong on our side. Your message is kept; try again."
 
 
@@ -169,6 +171,32 @@ def accepted_frames(admitted: Admitted, module: Module, lab: Lab) -> tuple[str, 
         frames.frame("#transcript", "beforeend", content, accepted=True, **common),
         frames.frame("#transcript", "beforeend", content, accepted=False, **common),
     )
+
+
+def interrupted_frame(message: Message, module: Module, lab: Lab) -> str:
+    """A reply whose worker died: shown failed, with Try again."""
+    view = interrupted_view(message, module, lab)
+    view.can_retry = True
+    content = render_message(view) + status("Reply interrupted")
+    return frames.frame(frames.message_target(message.pk), frames.OUTER, content, busy=False)
+
+
+async def watch_lease(conversation_id: int, module: Module, lab: Lab) -> str | None:
+    """Wait while a reply streams in this conversation, wherever it runs.
+
+    Returns the frame saying it was interrupted if its turn's lease lapses (the worker running
+    it died: a running turn renews its lease), or None once no reply streams. Checks just
+    after each moment the lease would lapse, so about once per renewal.
+    """
+    while True:
+        found = await store.streaming_reply(conversation_id)
+        if found is None:
+            return None
+        reply, lease = found
+        now = timezone.now()
+        if lease is None or lease < now:
+            return interrupted_frame(reply, module, lab)
+        await asyncio.sleep((lease - now).total_seconds() + LEASE_CHECK_MARGIN)
 
 
 def alert_frame(text: str) -> str:
@@ -302,6 +330,13 @@ async def run_turn(
             "latency_ms": round((clock() - begun) * 1000),
             "cost_usd": Decimal(str(round(budget_store.billed.cost_usd, 6))),
         }
+        if relay.stop_requested:
+            # The learner pressed Stop: the upstream is closed (the stream was cancelled), the
+            # text so far is kept, marked stopped, and every tab is told.
+            text = relay.text_so_far
+            stopped = await asyncio.shield(finish(text, Message.Status.STOPPED, cancelled))
+            await asyncio.shield(_final_frame(outlet, stopped, module, lab, "Reply stopped"))
+            return stopped.turn
         finished = await asyncio.shield(finish("", Message.Status.FAILED, cancelled))
         # The sender has gone; tabs still watching learn that the reply will not come.
         with contextlib.suppress(Exception):
@@ -387,31 +422,104 @@ async def _stream(
         extra_headers=headers,
         metadata={"user_id": f"learner-{user_id}"},
     )
-    async with contextlib.aclosing(events) as stream:
-        async for event in stream:
-            if isinstance(event, TextDelta):
-                await relay.add(event.text, clock())
-            elif isinstance(event, Retrying):
-                await relay.flush(clock())
-                notice = (
-                    f"Attempt {event.attempt} failed ({event.reason}). "
-                    f"Trying again in {event.delay:.1f} s."
-                )
-                content = render_notice(notice) + status(f"Coach is retrying: {event.reason}")
-                await _both(
-                    outlet, frames.frame(frames.notice_target(message_id), "innerHTML", content)
-                )
-            elif isinstance(event, Restart):
-                relay.reset()
-                restarts.append({"attempt": event.attempt, "reason": event.reason})
-                notice = (
-                    f"Restart: the stream broke after it started ({event.reason}), so the "
-                    "partial reply was discarded and the coach is starting again."
-                )
-                await _both(outlet, frames.clear_text_frame(message_id, render_notice(notice)))
-            else:
-                return event
+    waiting = _FirstWords(outlet)
+    waiting.expect(0.0)
+    try:
+        async with contextlib.aclosing(events) as stream:
+            async for event in stream:
+                if isinstance(event, TextDelta):
+                    if waiting.waiting:
+                        await waiting.arrived()
+                    await relay.add(event.text, clock())
+                    continue
+                await waiting.arrived()
+                final = await _on_event(event, relay, outlet, message_id, restarts, clock)
+                if final is not None:
+                    return final
+                waiting.expect(event.delay if isinstance(event, Retrying) else 0.0)
+    finally:
+        waiting.stop()
     raise RuntimeError("the resilient client ended without Completed or Degraded")
+
+
+async def _on_event(
+    event: Retrying | Restart | Completed | Degraded,
+    relay: TextRelay,
+    outlet: Outlet,
+    message_id: int,
+    restarts: list[dict[str, Any]],
+    clock: Callable[[], float],
+) -> Completed | Degraded | None:
+    """A notice for a retry or a restart; the final event is returned."""
+    if isinstance(event, Retrying):
+        await relay.flush(clock())
+        notice = (
+            f"Attempt {event.attempt} failed ({event.reason}). Trying again in {event.delay:.1f} s."
+        )
+        content = render_notice(notice) + status(f"Coach is retrying: {event.reason}")
+        await _both(outlet, frames.frame(frames.notice_target(message_id), "innerHTML", content))
+    elif isinstance(event, Restart):
+        relay.reset()
+        restarts.append({"attempt": event.attempt, "reason": event.reason})
+        notice = (
+            f"Restart: the stream broke after it started ({event.reason}), so the "
+            "partial reply was discarded and the coach is starting again."
+        )
+        await _both(outlet, frames.clear_text_frame(message_id, render_notice(notice)))
+    else:
+        return event
+    return None
+
+
+# After this long with no text, the status line says the coach is still waiting to start.
+SLOW_FIRST_WORDS = 1.5
+
+
+class _FirstWords:
+    """Says so in the status line while an attempt's first words are slow to come."""
+
+    def __init__(self, outlet: Outlet) -> None:
+        self.outlet = outlet
+        self.task: asyncio.Task[None] | None = None
+        self.said = False
+
+    @property
+    def waiting(self) -> bool:
+        return self.task is not None
+
+    def expect(self, after: float) -> None:
+        """An attempt starts in `after` seconds: watch for its first words."""
+        self.task = asyncio.create_task(self._say_while_waiting(after))
+
+    def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            self.task = None
+
+    async def arrived(self) -> None:
+        task, self.task = self.task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self.said:
+            self.said = False
+            await _both(
+                self.outlet, frames.frame("#chat-status", "innerHTML", "Coach is replying…")
+            )
+
+    async def _say_while_waiting(self, after: float) -> None:
+        await asyncio.sleep(after + SLOW_FIRST_WORDS)
+        waited = SLOW_FIRST_WORDS
+        while True:
+            text = (
+                f"Still waiting for the coach's first words ({waited:.0f} s): the service is "
+                "slow to start this reply. Nothing has failed yet."
+            )
+            await _both(self.outlet, frames.frame("#chat-status", "innerHTML", html.escape(text)))
+            self.said = True
+            await asyncio.sleep(1.0)
+            waited += 1.0
 
 
 async def _final_frame(

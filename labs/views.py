@@ -19,7 +19,7 @@ from course.access import get_module_or_404, staff_page
 from course.content import Lab, Module
 from labs.backend import choose_backend
 from labs.drills import DRILLS
-from labs.fragments import MessageView, message_view
+from labs.fragments import MessageView, interrupted_view, message_view
 from labs.models import CoachTurn, Conversation, Message
 
 # A chat form posted over HTTP means its websocket was not open when Send was pressed.
@@ -45,7 +45,13 @@ def transcript(
         turn.assistant_message_id: turn
         for turn in CoachTurn.objects.filter(conversation=conversation).order_by("started", "id")
     }
-    views = [message_view(m, module, lab, turns.get(m.pk)) for m in messages]
+    lapsed = conversation.busy_until is None or conversation.busy_until < timezone.now()
+    views = [
+        interrupted_view(m, module, lab)
+        if m.status == Message.Status.STREAMING and lapsed  # nobody runs its turn any more
+        else message_view(m, module, lab, turns.get(m.pk))
+        for m in messages
+    ]
     if views and not read_only and views[-1].status == Message.Status.FAILED:
         views[-1].can_retry = True
     return views

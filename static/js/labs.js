@@ -10,6 +10,7 @@
 // - A message over the length limit is refused here, before it is sent, with the server's
 //   sentence: a frame that large would only make the server close the socket.
 // - When the socket closes, the status line says why; "reconnecting" only when hx-ws does.
+// - While the coach replies, Send becomes Stop, and Enter does not send (it says why).
 (() => {
   "use strict";
 
@@ -44,6 +45,22 @@
   function setStatus(text) {
     const status = document.getElementById("chat-status");
     if (status) status.textContent = text;
+  }
+
+  function busy() {
+    return transcript()?.getAttribute("aria-busy") === "true";
+  }
+
+  // Send while no reply runs, Stop while one does (the server says which, frame by frame).
+  function showBusy(isBusy) {
+    transcript()?.setAttribute("aria-busy", String(isBusy));
+    const send = document.getElementById("chat-send");
+    const stop = document.getElementById("chat-stop");
+    if (!send || !stop) return;
+    const focused = document.activeElement === send || document.activeElement === stop;
+    send.hidden = isBusy;
+    stop.hidden = !isBusy;
+    if (focused) (isBusy ? stop : send).focus();
   }
 
   function transcript() {
@@ -108,6 +125,11 @@
       return;
     }
     event.preventDefault();
+    if (busy()) {
+      const status = document.getElementById("chat-status");
+      setStatus("The coach is still replying: wait for it, or press Stop.");
+      return;
+    }
     box.form.requestSubmit();
   });
 
@@ -134,9 +156,7 @@
     } catch (e) {
       return;
     }
-    if (typeof data.busy === "boolean") {
-      transcript()?.setAttribute("aria-busy", String(data.busy));
-    }
+    if (typeof data.busy === "boolean") showBusy(data.busy);
     const box = input();
     if (data.accepted && box) {
       box.value = "";

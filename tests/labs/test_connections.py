@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
@@ -48,10 +49,20 @@ async def test_another_learners_conversation_is_refused(learner, other_learner, 
     await comm.disconnect()
 
 
-async def test_disconnect_cancels_the_turn_and_closes_the_upstream_stream(
-    learner, fast_coach, settings
+async def eventually(check, timeout: float = 5.0) -> None:
+    """Wait until `check()` (async) is true."""
+    async with asyncio.timeout(timeout):
+        while not await check():
+            await asyncio.sleep(0.02)
+
+
+async def test_a_closed_tab_nobody_reopens_cancels_the_turn_and_closes_the_upstream(
+    learner, fast_coach, settings, monkeypatch
 ):
-    settings.COACH_TOKENS_PER_SECOND = 500.0  # slow enough to leave mid-reply
+    from labs import consumers
+
+    monkeypatch.setattr(consumers, "GRACE", 0.3)
+    settings.COACH_TOKENS_PER_SECOND = 100.0  # slow enough to leave mid-reply
     simulator = offline_simulator()
     cancelled_before = simulator.stats.cancelled
     conversation = await database_sync_to_async(make_conversation)(learner)
@@ -63,13 +74,94 @@ async def test_disconnect_cancels_the_turn_and_closes_the_upstream_stream(
     assert first["target"].endswith("-tail")  # the reply has started
     await comm.disconnect()
 
+    async def cancelled() -> bool:
+        turn = await CoachTurn.objects.aget(conversation=conversation)
+        return turn.outcome == "cancelled"
+
+    await eventually(cancelled)
     assert simulator.stats.cancelled == cancelled_before + 1
     assert simulator.stats.in_flight == 0
     reply = await Message.objects.aget(conversation=conversation, role="assistant")
     assert reply.status == Message.Status.FAILED
-    turn = await CoachTurn.objects.aget(conversation=conversation)
-    assert turn.outcome == "cancelled" and turn.finished is not None
     assert (await Conversation.objects.aget(pk=conversation.pk)).busy_until is None
+
+
+async def test_a_reloaded_page_gets_the_reply_so_far_and_the_rest(learner, fast_coach, settings):
+    settings.COACH_TOKENS_PER_SECOND = 100.0
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    before = await communicator(learner, conversation.pk)
+    assert (await before.connect())[0]
+    await send(before, message="How does jitter help after a 429?")
+    sent = [await receive(before)]
+    while len(text_frames(sent, reply_id(sent[1:] or [{}]) if len(sent) > 1 else 0)) < 5:
+        sent.append(await receive(before))
+    await before.disconnect()  # the learner pressed reload
+    after = await communicator(learner, conversation.pk)
+    assert (await after.connect())[0]
+    try:
+        seen = await until_idle(after)
+    finally:
+        await after.disconnect()
+    reply = reply_id(sent[1:])
+    caught_up = seen[0]
+    assert caught_up["target"] == f"#msg-{reply}-text"  # everything so far, at once
+    assert shown([caught_up], reply).text.strip(), "the reply so far, not an empty bubble"
+    assert len(text_frames(seen, reply)) >= 2, "the rest streams on"
+    before_reload = shown(sent, reply).text.strip()
+    assert shown(seen[:-1], reply).text.startswith(before_reload)
+    assert "Reply complete" in seen[-1]["content"]
+    stored = await Message.objects.aget(pk=reply)
+    assert stored.status == Message.Status.COMPLETE and stored.text
+
+
+async def test_stop_ends_the_reply_closes_the_upstream_and_keeps_the_text(
+    learner, fast_coach, settings
+):
+    settings.COACH_TOKENS_PER_SECOND = 100.0
+    simulator = offline_simulator()
+    cancelled_before = simulator.stats.cancelled
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    async with connected(learner, conversation.pk) as comm:
+        await send(comm, message="How does jitter help after a 429?")
+        sent = [await receive(comm)]
+        while len(sent) < 6:
+            sent.append(await receive(comm))
+        await send(comm, action="stop")
+        sent += await until_idle(comm)
+    final = sent[-1]
+    assert final["busy"] is False and "Reply stopped" in final["content"]
+    assert "Stopped" in final["content"]
+    reply = await Message.objects.aget(conversation=conversation, role="assistant")
+    assert reply.status == Message.Status.STOPPED and reply.text
+    assert shown(sent[:-1], reply.pk).text.strip()[:20] in final["content"]
+    assert simulator.stats.cancelled == cancelled_before + 1 and simulator.stats.in_flight == 0
+    turn = await CoachTurn.objects.aget(conversation=conversation)
+    assert turn.outcome == "cancelled"
+    assert (await Conversation.objects.aget(pk=conversation.pk)).busy_until is None
+
+
+async def test_stop_from_another_tab_stops_the_reply(learner, fast_coach, settings):
+    settings.COACH_TOKENS_PER_SECOND = 100.0
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    async with (
+        connected(learner, conversation.pk) as first,
+        connected(learner, conversation.pk) as second,
+    ):
+        await send(first, message="How does jitter help after a 429?")
+        await receive(first)
+        await receive(second)  # the turn's announcement
+        await send(second, action="stop")
+        sent = await until_idle(first)
+    assert "Reply stopped" in sent[-1]["content"]
+    reply = await Message.objects.aget(conversation=conversation, role="assistant")
+    assert reply.status == Message.Status.STOPPED
+
+
+async def test_stop_with_no_reply_running_says_so(learner, fast_coach):
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    async with connected(learner, conversation.pk) as comm:
+        await send(comm, action="stop")
+        assert "no reply running to stop" in (await receive(comm))["content"]
 
 
 async def test_a_second_tab_sees_the_same_stream_and_cannot_start_another_turn(
@@ -183,9 +275,11 @@ async def test_the_consumer_survives_a_turn_that_breaks(learner, fast_coach, mon
 async def test_a_tab_whose_socket_closed_mid_reply_cancels_the_turn_not_fails_it(
     learner, fast_coach, settings, monkeypatch
 ):
+    from labs import consumers
     from labs.consumers import LabChatConsumer
 
-    settings.COACH_TOKENS_PER_SECOND = 500.0
+    monkeypatch.setattr(consumers, "GRACE", 0.2)
+    settings.COACH_TOKENS_PER_SECOND = 100.0
     simulator = offline_simulator()
     cancelled_before = simulator.stats.cancelled
     sent = 0
@@ -210,3 +304,63 @@ async def test_a_tab_whose_socket_closed_mid_reply_cancels_the_turn_not_fails_it
 
     assert turn is not None and turn.outcome == "cancelled"
     assert simulator.stats.cancelled == cancelled_before + 1
+
+
+def a_turn_nobody_runs(conversation: Conversation, lease_left: float) -> Message:
+    """A reply left streaming by a worker that died, its lease running out in `lease_left` s."""
+    from django.utils import timezone
+
+    asked = Message.objects.create(conversation=conversation, role="user", text="Still there?")
+    reply = Message.objects.create(conversation=conversation, role="assistant", status="streaming")
+    CoachTurn.objects.create(
+        conversation=conversation,
+        user=conversation.user,
+        user_message=asked,
+        assistant_message=reply,
+        module=conversation.module,
+        lab=conversation.lab,
+        model="claude-sonnet-4-6",
+        backend="offline",
+        started=timezone.now(),
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(
+        busy_until=timezone.now() + timedelta(seconds=lease_left)
+    )
+    return reply
+
+
+async def test_an_open_tab_shows_a_reply_interrupted_when_its_workers_lease_lapses(
+    learner, fast_coach, monkeypatch
+):
+    from labs import turns
+
+    monkeypatch.setattr(turns, "LEASE_CHECK_MARGIN", 0.05)
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    reply = await database_sync_to_async(a_turn_nobody_runs)(conversation, 0.4)
+    async with connected(learner, conversation.pk) as comm:
+        frame = await receive(comm, timeout=5)
+        assert frame["target"] == f"#msg-{reply.pk}" and frame["busy"] is False
+        assert "interrupted" in frame["content"] and "Try again" in frame["content"]
+        # Nobody runs that turn: the retry is taken at once, never refused as busy.
+        await send(comm, action="retry")
+        opened = await receive(comm)
+        assert opened.get("accepted") is True, opened
+        frames = await until_idle(comm)
+    assert "Reply complete" in frames[-1]["content"]
+    stored = await Message.objects.aget(pk=reply.pk)
+    assert stored.status == Message.Status.FAILED  # the dead turn's reply, ended by admission
+
+
+async def test_the_page_shows_a_reply_nobody_runs_as_interrupted_with_try_again(
+    learner, learner_client, fast_coach
+):
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    await database_sync_to_async(a_turn_nobody_runs)(conversation, -1)
+    page = (
+        await database_sync_to_async(learner_client.get)(
+            f"/modules/{conversation.module}/labs/{conversation.lab}/"
+        )
+    ).content.decode()
+    assert "This reply was interrupted" in page and "Try again" in page
+    assert 'aria-busy="false"' in page and 'id="chat-stop"' in page
+    assert 'id="chat-send" hidden' not in page

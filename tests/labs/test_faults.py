@@ -256,3 +256,18 @@ async def test_a_refused_key_tells_the_learner_to_ask_and_alerts_the_operator(
     assert errors[0].exc_info is None  # a cause to fix, not a traceback
     page = (await sync_to_async(instructor_client.get)("/ops/")).content.decode()
     assert "CoachRefusedByApi" in page.split('id="alert-rules"')[0]  # in the firing box
+
+
+async def test_a_slow_first_token_is_said_while_the_learner_waits(
+    learner, fast_coach, settings, monkeypatch
+):
+    from labs import turns
+
+    monkeypatch.setattr(turns, "SLOW_FIRST_WORDS", 0.1)
+    settings.COACH_FAULTS = "slow_ttft=0.8"
+    frames, turn, _ = await run_turn(learner)
+    said = [i for i, f in enumerate(frames) if "Still waiting for the coach" in f["content"]]
+    first_text = next(i for i, f in enumerate(frames) if f["target"].endswith("-tail"))
+    assert said and said[0] < first_text, "said while waiting, before the first words"
+    assert any("Coach is replying" in f["content"] for f in frames[said[-1] : first_text + 1])
+    assert turn.outcome == "completed" and turn.attempts == 1
