@@ -179,3 +179,58 @@ def test_a_drill_is_left_out_of_the_operations_error_rate(tour):
     expect(ops.locator('[data-figure="error-rate"]')).to_have_text(error_rate_before)
     expect(ops.locator("#drill-turns")).to_contain_text("degraded")
     expect(ops.locator("#drill-turns")).to_contain_text("left out of every figure and alert")
+
+
+def test_stop_ends_the_reply_and_keeps_what_it_wrote(api_tour, api_site):
+    api_site.script.reply = LONG_REPLY
+    learner = api_tour.visitor("learner")
+    steps.sign_up(learner, "e2e-stopper")
+    page = steps.open_lab(learner, facts.lesson_lab(facts.first_lesson()), "lab before Stop")
+    box = page.get_by_label("Your message")
+    box.fill("Why back off?")
+    page.get_by_role("button", name="Send", exact=True).click()
+    stop = page.get_by_role("button", name=re.compile("^Stop"))
+    expect(stop).to_be_visible()
+    expect(page.get_by_role("button", name="Send", exact=True)).to_be_hidden()
+    expect(page.locator(".chat-streaming")).to_contain_text("Backoff spreads")
+    # Enter does not send while the coach replies, and the text typed stays in the box.
+    box.fill("And jitter?")
+    box.press("Enter")
+    expect(page.locator("#chat-status")).to_contain_text("press Stop")
+    expect(box).to_have_value("And jitter?")
+    learner.check("reply streaming with Stop")
+    stop.click()
+    reply = page.locator(".chat-assistant").last
+    expect(reply.locator(".badge")).to_have_text("Stopped")
+    expect(page.locator("#chat-status")).to_have_text("Reply stopped")
+    kept = reply.locator(".chat-rendered").inner_text()
+    assert kept.startswith("Backoff spreads") and len(kept) < len(LONG_REPLY)
+    expect(page.get_by_role("button", name="Send", exact=True)).to_be_visible()
+    learner.check("reply stopped")
+    page.get_by_role("button", name="Send", exact=True).click()  # "And jitter?" was kept
+    expect(page.locator(".chat-user .chat-text").last).to_have_text("And jitter?")
+
+
+def test_a_reload_mid_reply_shows_the_reply_so_far_and_continues(api_tour, api_site):
+    api_site.script.reply = LONG_REPLY
+    learner = api_tour.visitor("learner")
+    steps.sign_up(learner, "e2e-reloader")
+    page = steps.open_lab(learner, facts.lesson_lab(facts.first_lesson()), "lab before reload")
+    page.get_by_label("Your message").fill("Why back off?")
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.locator(".chat-streaming")).to_contain_text("Backoff spreads retries out")
+    page.reload()
+    page.wait_for_function(steps.CHAT_OPEN)
+    streaming = page.locator(".chat-streaming")
+    expect(streaming).to_contain_text("Backoff spreads retries out")  # the reply so far
+    expect(page.get_by_role("button", name=re.compile("^Stop"))).to_be_visible()
+    so_far = len(streaming.inner_text())
+    learner.check("reloaded mid-reply")
+    page.wait_for_function(
+        f"() => (document.querySelector('.chat-streaming')?.innerText.length ?? 1e9) > {so_far}"
+    )  # and it keeps coming
+    finished = page.locator(steps.FINISHED_REPLIES)
+    expect(finished).to_have_count(1, timeout=30_000)
+    expect(finished.last).to_contain_text(LONG_REPLY[-60:].strip())
+    expect(page.locator("#chat-status")).to_have_text("Reply complete")
+    learner.check("reply finished after the reload")
