@@ -135,6 +135,10 @@ else:
     }
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["OPTIONS"] = {**SQLITE_OPTIONS, **_db.get("OPTIONS", {})}
+    # The websocket's database hops all run in one long-lived thread: keeping its connection
+    # spares each hop a reconnect, and SQLite's checkpoint of the WAL when the last connection
+    # closes. An HTTP request runs in a thread of its own, whose connection closes with it.
+    _db["CONN_MAX_AGE"] = 60
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -11,7 +11,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F
 
 from resilient import Usage
 
@@ -122,11 +121,6 @@ class CoachTurn(models.Model):
     started = models.DateTimeField(db_index=True)
     finished = models.DateTimeField(null=True, blank=True)
 
-    # Every token the turn was billed for, as a query expression (`tokens` is the same sum).
-    TOKENS = (
-        F("input_tokens") + F("output_tokens") + F("cache_read_tokens") + F("cache_write_tokens")
-    )
-
     class Meta:
         ordering = ["started", "id"]
         indexes = [
@@ -146,7 +140,7 @@ class CoachTurn(models.Model):
 
     @property
     def tokens(self) -> int:
-        """Every token the turn was billed for (`TOKENS` is the same sum in a query)."""
+        """Every token the turn was billed for."""
         return self.usage.total_tokens
 
     def __str__(self) -> str:
