@@ -6,7 +6,10 @@ is the only part that queries the database.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from django.db.models import Count
 
 from course.charts import Histogram, histogram_chart
 from course.content import Module, Option, Quiz
@@ -52,6 +55,7 @@ class QuizReport:
     pass_score: int  # fewest questions right that pass
     chart: Histogram | None
     questions: list[QuestionReport]
+    restarted: int = 0  # attempts the learner left with "Try again" before the last question
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,11 @@ class ModuleReport:
 
 
 def _quiz_report(
-    module: Module, quiz: Quiz, attempts: list[AttemptRow], answers: list[AnswerRow]
+    module: Module,
+    quiz: Quiz,
+    attempts: list[AttemptRow],
+    answers: list[AnswerRow],
+    restarted: int = 0,
 ) -> QuizReport:
     by_id = {attempt.id: attempt for attempt in attempts}
     by_question: dict[str, list[Response]] = {}
@@ -105,11 +113,19 @@ def _quiz_report(
         if quiz.is_test and attempts
         else None,
         questions=questions,
+        restarted=restarted,
     )
 
 
-def build(module: Module, attempts: list[AttemptRow], answers: list[AnswerRow]) -> ModuleReport:
-    """Report over finished attempts (`attempts`) and their answers."""
+def build(
+    module: Module,
+    attempts: list[AttemptRow],
+    answers: list[AnswerRow],
+    restarted: Mapping[str, int] | None = None,
+) -> ModuleReport:
+    """Report over finished attempts (`attempts`) and their answers; `restarted` counts the
+    abandoned attempts per quiz slug."""
+    restarted = restarted or {}
 
     def of(slug: str) -> list[AttemptRow]:
         return [attempt for attempt in attempts if attempt.quiz == slug]
@@ -120,7 +136,8 @@ def build(module: Module, attempts: list[AttemptRow], answers: list[AnswerRow]) 
         attempts=len(attempts),
         test=_quiz_report(module, module.test, of(TEST_SLUG), answers) if module.test else None,
         quizzes=[
-            _quiz_report(module, quiz, of(slug), answers) for slug, quiz in module.quizzes.items()
+            _quiz_report(module, quiz, of(slug), answers, restarted.get(slug, 0))
+            for slug, quiz in module.quizzes.items()
         ],
     )
 
@@ -139,4 +156,9 @@ def load(module: Module) -> ModuleReport:
             "attempt_id", "question_id", "option_id"
         )
     ]
-    return build(module, attempts, answers)
+    abandoned = (
+        Attempt.objects.filter(module=module.slug, abandoned_at__isnull=False)
+        .values_list("quiz")
+        .annotate(n=Count("id"))
+    )
+    return build(module, attempts, answers, dict(abandoned))

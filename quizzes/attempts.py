@@ -49,12 +49,19 @@ def quiz_slug(quiz: Quiz) -> str:
 
 
 def latest_attempt(user: AbstractBaseUser, module: Module, quiz: Quiz) -> Attempt | None:
-    return Attempt.objects.filter(user_id=user.pk, module=module.slug, quiz=quiz_slug(quiz)).first()
+    """The open attempt, else the last finished one (an abandoned attempt is never shown)."""
+    return Attempt.objects.filter(
+        user_id=user.pk, module=module.slug, quiz=quiz_slug(quiz), abandoned_at__isnull=True
+    ).first()
 
 
 def open_attempt(user: AbstractBaseUser, module: Module, quiz: Quiz) -> Attempt | None:
     return Attempt.objects.filter(
-        user_id=user.pk, module=module.slug, quiz=quiz_slug(quiz), finished_at__isnull=True
+        user_id=user.pk,
+        module=module.slug,
+        quiz=quiz_slug(quiz),
+        finished_at__isnull=True,
+        abandoned_at__isnull=True,
     ).first()
 
 
@@ -79,6 +86,27 @@ def start_attempt(user: AbstractBaseUser, module: Module, quiz: Quiz) -> Attempt
         if attempt is None:
             raise
         return attempt
+
+
+def restart_quiz(user: AbstractBaseUser, module: Module, quiz: Quiz) -> Attempt:
+    """ "Try again" on a lesson quiz: a new attempt, its options in a new order.
+
+    An open attempt with answers is closed as abandoned (its answers stay for the statistics,
+    it is never scored); an open attempt with none is simply kept, so a double click does not
+    leave empty abandoned attempts behind.
+    """
+    with transaction.atomic():
+        current = open_attempt(user, module, quiz)
+        if current is not None:
+            current = _lock(current)
+            if current.is_finished or current.abandoned_at is not None:
+                current = None  # another request closed it a moment ago
+            elif not current.answers.exists():
+                return current
+            else:
+                current.abandoned_at = timezone.now()
+                current.save(update_fields=["abandoned_at"])
+    return start_attempt(user, module, quiz)
 
 
 def owned_attempt(user: AbstractBaseUser, attempt_id: int, module: Module, quiz: Quiz) -> Attempt:
@@ -124,6 +152,12 @@ def answer_quiz_question(
     verdict = grade_question(question, option_id)
     with transaction.atomic():
         attempt = _lock(start_attempt(user, module, quiz))
+        if attempt.abandoned_at is not None:
+            raise AttemptClosed(
+                "You started this quiz again in another tab or window. Reload the page to "
+                "answer in the new attempt.",
+                attempt,
+            )
         if attempt.answers.filter(question_id=question.id).exists():
             raise AlreadyAnswered(
                 "You already answered this question in this attempt. Choose “Try again” "

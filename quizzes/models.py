@@ -27,6 +27,11 @@ class Attempt(models.Model):
     pass_mark = models.PositiveSmallIntegerField(null=True, blank=True)
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    abandoned_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set by “Try again” before the last answer; the answers are kept.",
+    )
     score = models.PositiveSmallIntegerField(null=True, blank=True)
     total = models.PositiveSmallIntegerField(null=True, blank=True)
     passed = models.BooleanField(null=True, blank=True)
@@ -38,13 +43,15 @@ class Attempt(models.Model):
             # One open attempt per learner and quiz, so two tabs resume the same attempt.
             models.UniqueConstraint(
                 fields=["user", "module", "quiz"],
-                condition=Q(finished_at__isnull=True),
+                condition=Q(finished_at__isnull=True, abandoned_at__isnull=True),
                 name="one_open_attempt_per_quiz",
             )
         ]
 
     def __str__(self) -> str:
         result = f"{self.score}/{self.total}" if self.finished_at else "in progress"
+        if self.abandoned_at:
+            result = "abandoned"
         return f"{self.user} · {self.module}/{self.quiz} · {result}"
 
     @property

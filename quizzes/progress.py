@@ -45,7 +45,7 @@ def summaries(user: AbstractBaseUser, module: Module) -> dict[str, QuizSummary]:
 def _open_answer_counts(user: AbstractBaseUser, module: Module) -> dict[str, int]:
     """Answers given so far in each open (unfinished) attempt, by quiz slug."""
     rows = Attempt.objects.filter(
-        user_id=user.pk, module=module.slug, finished_at__isnull=True
+        user_id=user.pk, module=module.slug, finished_at__isnull=True, abandoned_at__isnull=True
     ).annotate(answered=Count("answers"))
     return {row.quiz: row.answered for row in rows if row.answered}
 

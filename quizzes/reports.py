@@ -44,7 +44,11 @@ def _module_progress(user: AbstractBaseUser, module: Module) -> ModuleProgress:
         for a in reversed(tests)
     ]
     open_test = Attempt.objects.filter(
-        user_id=user.pk, module=module.slug, quiz=TEST_SLUG, finished_at__isnull=True
+        user_id=user.pk,
+        module=module.slug,
+        quiz=TEST_SLUG,
+        finished_at__isnull=True,
+        abandoned_at__isnull=True,
     ).first()
     return ModuleProgress(
         module=module,
@@ -94,6 +98,7 @@ CSV_COLUMNS = [
     "option_id",
     "correct",
     "answered_at",
+    "abandoned_at",
 ]
 
 
@@ -135,6 +140,7 @@ def attempts_csv(request: HttpRequest, module: str) -> HttpResponse:
             answer.option_id,
             "" if answer.correct is None else str(answer.correct).lower(),
             answer.answered_at.isoformat(),
+            attempt.abandoned_at.isoformat() if attempt.abandoned_at else "",
         ]
         writer.writerow([spreadsheet_safe(value) for value in values])
     return response

@@ -20,11 +20,19 @@ FormData = Mapping[str, Sequence[str]]
 class BadSubmission(ValueError):
     """A form that cannot be accepted; `message` is written for the learner."""
 
-    def __init__(self, message: str, *, question_id: str = "", status: int = 400) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        question_id: str = "",
+        status: int = 400,
+        unanswered: tuple[str, ...] = (),
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.question_id = question_id
         self.status = status
+        self.unanswered = unanswered  # every question a submitted test left without an answer
 
 
 def answer_field(question_id: str) -> str:
@@ -109,6 +117,7 @@ def parse_test_answers(data: FormData, quiz: Quiz, *, require_all: bool) -> dict
                 f"Answer every question before submitting: question{plural} {numbers} "
                 f"{'are' if plural else 'is'} unanswered. Your other choices are kept below.",
                 question_id=quiz.questions[missing[0] - 1].id,
+                unanswered=tuple(quiz.questions[n - 1].id for n in missing),
             )
     return answers
 

@@ -24,6 +24,7 @@ from quizzes.attempts import (
     latest_attempt,
     open_attempt,
     owned_attempt,
+    restart_quiz,
     save_test_answers,
     start_attempt,
     submit_test,
@@ -42,6 +43,8 @@ from quizzes.submission import (
 )
 
 logger = logging.getLogger(__name__)
+
+UNANSWERED = "Not answered yet: choose one option."
 
 
 def _form(request: HtmxHttpRequest) -> FormData:
@@ -95,7 +98,8 @@ def _quiz_context(
     request: HtmxHttpRequest, module: Module, quiz: Quiz, attempt: Attempt | None
 ) -> dict[str, Any]:
     answers = answers_of(attempt) if attempt else {}
-    questions = question_views(quiz, answers, reveal=True)
+    # Options in the attempt's own order: shuffled per attempt, the same on every reload.
+    questions = question_views(quiz, answers, reveal=True, seed=attempt.pk if attempt else None)
     return {
         "module": module,
         "quiz": quiz,
@@ -118,7 +122,11 @@ def quiz(request: HtmxHttpRequest, module: str, slug: str) -> HttpResponse:
         return _missing(request, mod, slug, "quiz")
     if request.method == "POST":
         return _answer(request, mod, item)
-    attempt = latest_attempt(learner(request), mod, item)
+    # A first visit opens the attempt (at most one is open), so its option order exists before
+    # the first answer; an unanswered attempt is not counted anywhere.
+    attempt = latest_attempt(learner(request), mod, item) or start_attempt(
+        learner(request), mod, item
+    )
     return render(request, "quizzes/quiz.html", _quiz_context(request, mod, item, attempt))
 
 
@@ -175,7 +183,8 @@ def quiz_retake(request: HtmxHttpRequest, module: str, slug: str) -> HttpRespons
     item = mod.quizzes.get(slug)
     if item is None:
         return _missing(request, mod, slug, "quiz")
-    start_attempt(learner(request), mod, item)
+    restart_quiz(learner(request), mod, item)
+    messages.info(request, "A new attempt: the options are in a new order. Good luck!")
     return redirect("quiz", mod.slug, item.slug)
 
 
@@ -205,7 +214,11 @@ def _test_page(
     }
     if attempt is not None and not attempt.is_finished:
         answers = {**answers_of(attempt), **(chosen or {})}
-        errors = {error.question_id: error.message} if isinstance(error, BadSubmission) else {}
+        errors = {}
+        if isinstance(error, BadSubmission):
+            errors = dict.fromkeys(error.unanswered, UNANSWERED) or {
+                error.question_id: error.message
+            }
         views = question_views(test, answers, reveal=False, seed=attempt.pk, errors=errors)
         context["questions"] = views
         context["answered"] = sum(1 for view in views if view.chosen_id)

@@ -44,7 +44,8 @@ def choose_option(visitor: Visitor, question, option_id: str) -> None:
     page = visitor.page
     radios = page.locator(f"#q-{question.id}-body input[type=radio]")
     visitor.tab_to(radios.first)
-    ids = [option.id for option in question.options]
+    # The options' order is the attempt's own (shuffled), so read it from the page.
+    ids = radios.evaluate_all("inputs => inputs.map(input => input.value)")
     # Arrow keys move through the group and check what they land on, as in every browser.
     for _ in range(ids.index(option_id)):
         page.keyboard.press("ArrowDown")

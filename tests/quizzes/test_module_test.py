@@ -134,7 +134,7 @@ def test_an_attempt_in_progress_is_saved_and_resumed(learner_client, learner, mo
     assert 'id="tq-t01-opt-a" value="opt-a" required checked' in html
     assert 'id="tq-t02-opt-c" value="opt-c" required checked' in html
     assert html.count(" checked>") == 2
-    assert "2 of 15 questions answered so far" in html
+    assert '<span id="answered-count">2</span> of 15</strong> answered' in html
     assert f'name="attempt" value="{attempt.pk}"' in html
     assert learner_client.post(START).status_code == 302  # starting again resumes
     assert Attempt.objects.filter(user=learner).count() == 1
@@ -206,16 +206,21 @@ def test_bad_submissions_are_refused_and_leave_the_attempt_unchanged(
     assert any(r.message == "quiz submission rejected" for r in caplog.records)
 
 
-def test_a_refused_submission_keeps_the_choices_and_points_at_the_gap(learner_client, module):
+def test_a_refused_submission_keeps_the_choices_and_marks_every_gap(learner_client, module):
     attempt = start(learner_client)
     answers = key(module)
-    del answers["t07"]
+    del answers["t07"], answers["t11"]
     response = learner_client.post(SUBMIT, form(attempt, answers))
     html = response.content.decode()
     assert response.status_code == 400
-    assert '<a href="#tq-t07">Go to that question</a>' in html
-    assert 'aria-describedby="tq-t07-error"' in html
-    assert html.count(" checked>") == 14
+    assert "questions 7, 11 are unanswered" in html
+    assert '<a href="#tq-t07">Go to the first unanswered question</a>' in html
+    for gap in ("t07", "t11"):
+        assert f'class="question is-unanswered" id="tq-{gap}"' in html
+        assert f'aria-describedby="tq-{gap}-error"' in html
+        assert f'<p id="tq-{gap}-error" class="question-error">Not answered yet' in html
+    assert html.count("is-unanswered") == 2
+    assert html.count(" checked>") == 13
 
 
 def test_anonymous_learners_are_sent_to_log_in_and_back_to_the_test(anon_client, db, quiz_content):

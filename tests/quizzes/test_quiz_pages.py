@@ -107,6 +107,72 @@ def test_finishing_the_quiz_scores_it_and_shows_latest_and_best(
     assert Attempt.objects.filter(user=learner).count() == 3
 
 
+RETAKE = reverse("quiz_retake", args=["quizfix", "alpha"])
+
+
+def option_orders(html: str) -> dict[str, list[str]]:
+    """Each question's option ids in the order the page shows them."""
+    orders: dict[str, list[str]] = {}
+    for question, option in re.findall(r'id="q-(alpha-q\d)-(opt-[a-d])"', html):
+        orders.setdefault(question, []).append(option)
+    return orders
+
+
+def test_options_are_shuffled_per_attempt_and_stay_put_on_reload(learner_client, quiz_content):
+    first = option_orders(learner_client.get(URL).content.decode())
+    assert sorted(first) == sorted(RIGHT) and all(len(ids) == 4 for ids in first.values())
+    assert first != {q: ["opt-a", "opt-b", "opt-c", "opt-d"] for q in RIGHT}, "not shuffled"
+    assert option_orders(learner_client.get(URL).content.decode()) == first
+    answer(learner_client, "alpha-q1", "opt-a")
+    learner_client.post(RETAKE)
+    assert option_orders(learner_client.get(URL).content.decode()) != first
+
+
+def test_a_first_visit_opens_one_attempt_that_counts_nowhere_until_answered(
+    learner_client, learner, quiz_content
+):
+    for _ in range(3):
+        learner_client.get(URL)
+    attempt = Attempt.objects.get(user=learner)
+    assert not attempt.is_finished and not attempt.answers.exists()
+    assert "Not started" in learner_client.get("/").content.decode()
+
+
+def test_try_again_part_way_keeps_the_answers_for_analytics_and_starts_afresh(
+    learner_client, learner, instructor_client, quiz_content
+):
+    answer(learner_client, "alpha-q1", "opt-d")
+    page = learner_client.get(URL).content.decode()
+    assert "1 of 3 answered in this attempt." in page
+    assert '<button type="submit" aria-describedby="retake-help">Try again</button>' in page
+    response = learner_client.post(RETAKE, follow=True)
+    html = response.content.decode()
+    assert "A new attempt: the options are in a new order." in html
+    assert 'name="question" value="alpha-q1"' in html  # the question can be answered again
+    assert "Try again</button>" not in html  # nothing answered in the new attempt yet
+    abandoned, current = Attempt.objects.filter(user=learner).order_by("id")
+    assert abandoned.abandoned_at is not None and abandoned.finished_at is None
+    assert list(abandoned.answers.values_list("question_id", "option_id")) == [
+        ("alpha-q1", "opt-d")
+    ]
+    assert current.abandoned_at is None and not current.answers.exists()
+    # Kept for the instructors, never scored for the learner.
+    report = instructor_client.get(reverse("analytics")).content.decode()
+    assert "0 finished attempts, 0 learners, 1 restarted before the end" in report
+    export = instructor_client.get(reverse("analytics_csv", args=["quizfix"])).content.decode()
+    assert abandoned.abandoned_at.isoformat() in export
+
+
+def test_try_again_twice_without_answering_leaves_no_empty_attempts(
+    learner_client, learner, quiz_content
+):
+    answer(learner_client, "alpha-q1", "opt-a")
+    learner_client.post(RETAKE)
+    learner_client.post(RETAKE)
+    assert Attempt.objects.filter(user=learner).count() == 2
+    assert Attempt.objects.filter(user=learner, abandoned_at__isnull=False).count() == 1
+
+
 def test_an_answered_question_cannot_be_changed_within_an_attempt(
     learner_client, learner, quiz_content
 ):
