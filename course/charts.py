@@ -202,18 +202,41 @@ class ScoreBar:
     passing: bool
 
 
+# The histogram keeps a row above its plot for the "Pass" label, so the count printed over the
+# tallest bar never runs into it (not even in the larger text a phone gets).
+HISTOGRAM = Frame(width=640, height=260, left=48, right=16, top=50, bottom=52)
+PASS_LABEL_Y = 20
+
+
 @dataclass(frozen=True)
 class Histogram:
     frame: Frame
     bars: tuple[ScoreBar, ...]
     ticks: tuple[Tick, ...]
     pass_x: float  # left edge of the first passing bar
+    pass_label_y: int = PASS_LABEL_Y
+
+    @property
+    def plot_top(self) -> int:
+        return self.frame.top
+
+    @property
+    def pass_label_end(self) -> bool:
+        """Near the right edge the "Pass" label sits left of its line, so it is not cut off."""
+        return self.pass_x > self.frame.width * 0.6
+
+
+def count_ticks(tallest: int) -> tuple[int, list[int]]:
+    """Whole-number gridlines at an even step, at most five: (top of the scale, tick values)."""
+    step = max(1, math.ceil(tallest / 4))
+    top = step * max(1, math.ceil(tallest / step))
+    return top, list(range(0, top + 1, step))
 
 
 def histogram_chart(counts: Sequence[int], pass_score: int) -> Histogram:
     """Bars for scores 0..len(counts)-1; bars at or above `pass_score` are the passing ones."""
-    frame = SCORES
-    top = max(max(counts, default=0), 1)
+    frame = HISTOGRAM
+    top, values = count_ticks(max(counts, default=0))
     bars = []
     for score, count in enumerate(counts):
         x, width = frame.slot(score, len(counts), 0.8)
@@ -229,7 +252,6 @@ def histogram_chart(counts: Sequence[int], pass_score: int) -> Histogram:
                 passing=score >= pass_score,
             )
         )
-    steps = sorted({round(top * fraction) for fraction in (0, 0.25, 0.5, 0.75, 1)})
-    ticks = tuple(Tick(frame.y(value, top), str(value)) for value in steps)
+    ticks = tuple(Tick(frame.y(value, top), str(value)) for value in values)
     pass_x = round(frame.left + frame.plot_width / max(len(counts), 1) * pass_score, 1)
     return Histogram(frame, tuple(bars), ticks, pass_x)

@@ -238,6 +238,27 @@ def render_blocks(
     return blocks
 
 
+# The project's own documents (docs/*.md) mark link targets with raw `<a id>` anchors, so their
+# parser reads HTML; the output is sanitised like everything else.
+_DOC_PARSER = make_parser(_highlight)
+_DOC_PARSER.options["html"] = True
+_DOC_PARSER.add_render_rule("table_open", _render_table)
+_DOC_PARSER.add_render_rule("table_close", _render_table)
+
+
+def render_document(text: str) -> Rendered:
+    """Render and sanitise a document of the project's own (not content: no callouts)."""
+    key = hashlib.sha256(f"document\0{text}".encode()).hexdigest()
+    cached = _cache.get(key)
+    if cached is None:
+        env: dict[str, Any] = {}
+        tokens = _DOC_PARSER.parse(text, env)
+        html_text = _DOC_PARSER.renderer.render(tokens, _DOC_PARSER.options, env)
+        cached = Rendered(sanitise(html_text), _headings(tokens))
+        _cache.put(key, cached)
+    return cached
+
+
 def render_inline(text: str) -> str:
     """Inline markdown (question prompts, options): code spans and emphasis, no blocks."""
     return sanitise(_PARSER.renderInline(text))

@@ -62,14 +62,20 @@ def failure_text(turn: CoachTurn | None) -> str:
 
 
 def message_view(
-    message: Message, module: Module, lab: Lab, turn: CoachTurn | None = None
+    message: Message,
+    module: Module,
+    lab: Lab,
+    turn: CoachTurn | None = None,
+    *,
+    learner: str = "You",
 ) -> MessageView:
+    """`learner` names the learner's own messages: "You" for them, their name for an instructor."""
     view = MessageView(
         id=message.pk,
         role=message.role,
         status=message.status,
         text=message.text,
-        author="You" if message.role == Message.Role.USER else lab.coach.name,
+        author=learner if message.role == Message.Role.USER else lab.coach.name,
         turn=turn,
         drill=DRILLS_BY_KEY.get(turn.drill) if turn and turn.drill else None,
     )

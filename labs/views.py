@@ -46,10 +46,11 @@ def transcript(
         for turn in CoachTurn.objects.filter(conversation=conversation).order_by("started", "id")
     }
     lapsed = conversation.busy_until is None or conversation.busy_until < timezone.now()
+    learner = conversation.user.get_username() if read_only else "You"
     views = [
         interrupted_view(m, module, lab)
         if m.status == Message.Status.STREAMING and lapsed  # nobody runs its turn any more
-        else message_view(m, module, lab, turns.get(m.pk))
+        else message_view(m, module, lab, turns.get(m.pk), learner=learner)
         for m in messages
     ]
     if views and not read_only and views[-1].status == Message.Status.FAILED:

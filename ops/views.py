@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from course.access import staff_page
+from course.rendering import render_document
 from labs import switch
 from labs.models import CoachSwitch
 from ops import dashboard, health, process_metrics, turn_metrics
@@ -51,6 +52,18 @@ def _page(request: HttpRequest, form: SwitchForm | None = None, status: int = 20
 @never_cache
 def ops_dashboard(request: HttpRequest) -> HttpResponse:
     return _page(request)
+
+
+RUNBOOK = settings.BASE_DIR / "docs" / "runbook.md"
+
+
+@require_GET
+@staff_only
+def runbook(request: HttpRequest) -> HttpResponse:
+    """docs/runbook.md as a page, so each alert on the dashboard links to what to do."""
+    title, _, body = RUNBOOK.read_text(encoding="utf-8").partition("\n")
+    context = {"title": title.removeprefix("# "), "runbook": render_document(body)}
+    return render(request, "ops/runbook.html", context)
 
 
 @require_POST

@@ -113,3 +113,66 @@ def test_it_follows_a_learner_as_an_instructor(tour):
 
     read_conversation(instructor, lab, reply)
     see_operations(instructor)
+
+
+# Pairs of chart labels whose boxes intersect (an overlap makes both unreadable).
+OVERLAPS = """(svg) => {
+  const boxes = Array.from(svg.querySelectorAll('text'))
+    .filter((t) => t.textContent.trim())
+    .map((t) => ({text: t.textContent.trim(), box: t.getBoundingClientRect()}));
+  const hits = [];
+  for (let i = 0; i < boxes.length; i++) {
+    for (let j = i + 1; j < boxes.length; j++) {
+      const a = boxes[i].box, b = boxes[j].box, e = 0.5;
+      const across = a.left < b.right - e && b.left < a.right - e;
+      if (across && a.top < b.bottom - e && b.top < a.bottom - e) {
+        hits.push([boxes[i].text, boxes[j].text]);
+      }
+    }
+  }
+  return hits;
+}"""
+MAIN_NAV = ["Analytics", "Lab conversations", "Operations"]
+
+
+def staff_links(visitor: Visitor) -> list[str]:
+    nav = visitor.page.get_by_role("navigation", name="Main")
+    return [name for name in MAIN_NAV if nav.get_by_role("link", name=name).count() == 1]
+
+
+def test_instructor_pages_name_the_learner_keep_their_navigation_and_read_well(tour):
+    learner = tour.visitor("learner")
+    name = "e2e-named"
+    steps.sign_up(learner, name)
+    lab = facts.lesson_lab(facts.first_lesson())
+    steps.chat_with_coach(learner, lab)
+    failing, _ = facts.failing_and_passing(facts.module_test(), facts.module().pass_mark)
+    steps.submit_module_test(learner, failing, "for the histogram")
+
+    instructor = tour.visitor("instructor")
+    steps.log_in(instructor, *INSTRUCTOR)
+    assert staff_links(instructor) == MAIN_NAV
+    page = instructor.page
+    page.get_by_role("link", name="Lab conversations").click()
+    instructor.check("lab conversations")
+    page.get_by_role("row").filter(has_text=name).first.get_by_role("link").click()
+    expect(page.locator(".chat-user .chat-author").first).to_have_text(name)
+    expect(page.locator(".chat-author", has_text="You")).to_have_count(0)
+    instructor.check("the learner's conversation, named")
+    assert staff_links(instructor) == MAIN_NAV, "the lab page lost the staff navigation"
+
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.get_by_role("link", name="Analytics").click()
+        chart = page.get_by_role("img", name=re.compile("how many attempts got each score"))
+        expect(chart).to_be_visible()
+        assert chart.evaluate(OVERLAPS) == [], f"histogram labels overlap at {width} px"
+        instructor.check(f"analytics at {width} px")
+
+    page.get_by_role("link", name="Operations").click()
+    instructor.check("operations")
+    page.get_by_role("link", name="the operations runbook").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Operations runbook")
+    expect(page.locator("#coach-error-rate-high")).to_have_count(1)
+    instructor.check("runbook")
+    assert staff_links(instructor) == MAIN_NAV

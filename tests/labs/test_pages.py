@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from django.urls import reverse
@@ -132,6 +133,17 @@ def test_instructors_read_any_conversation_without_a_socket(learner, instructor_
     page = instructor_client.get(url).content.decode()
     assert "A learner question" in page and "Read-only view of ada" in page
     assert "hx-ws:connect" not in page and 'id="chat-form"' not in page
+
+
+def test_the_read_only_conversation_names_the_learner_on_their_messages(
+    learner, learner_client, instructor_client, fast_coach
+):
+    conversation = make_conversation(learner)
+    chat(conversation, ("user", "A learner question"))
+    url = reverse("lab_conversation", args=[MODULE, LAB, conversation.pk])
+    author = re.compile(r'class="chat-message chat-user[^"]*">\s*<p class="chat-author">([^<]+)')
+    assert author.findall(instructor_client.get(url).content.decode()) == ["ada"]
+    assert author.findall(learner_client.get(url).content.decode()) == ["You"]
 
 
 def test_instructors_see_per_lab_totals(learner, instructor_client, learner_client, fast_coach):

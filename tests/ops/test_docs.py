@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import yaml
+from django.urls import reverse
 
 from ops.alerts import Thresholds, rules
 from tests.conftest import REPO
@@ -39,3 +40,19 @@ def test_the_prometheus_rules_use_only_series_the_app_exports():
             text = rule["expr"] + str(rule.get("annotations", ""))
             used |= set(re.findall(r"(?<![:\w])(?:coach|ops|http|websocket)_[a-z0-9_]+", text))
     assert used and used <= EXPORTED, used - EXPORTED
+
+
+def test_the_runbook_is_a_staff_page_with_a_target_for_every_alert(
+    anon_client, learner_client, instructor_client
+):
+    url = reverse("ops_runbook")
+    assert anon_client.get(url).status_code == 302
+    assert learner_client.get(url).status_code == 403
+    page = instructor_client.get(url).content.decode()
+    assert '<h1 id="runbook-title">Operations runbook</h1>' in page
+    for rule in rules(Thresholds()):
+        assert f'<a id="{rule.runbook}"' in page, rule.name
+    dashboard = instructor_client.get(reverse("ops_dashboard")).content.decode()
+    assert f'<a href="{url}">the operations runbook</a>' in dashboard
+    for rule in rules(Thresholds()):
+        assert f'<a href="{url}#{rule.runbook}">{rule.name}' in dashboard

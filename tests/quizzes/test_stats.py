@@ -71,10 +71,32 @@ def test_histogram_bars_mark_passing_scores_and_scale_to_the_tallest():
     chart = histogram_chart([0, 1, 4, 2], pass_score=2)
     assert [bar.passing for bar in chart.bars] == [False, False, True, True]
     tallest = max(chart.bars, key=lambda bar: bar.height)
-    assert tallest.score == 2 and tallest.y == 20  # reaches the top of the plot
+    assert tallest.score == 2 and tallest.y == chart.plot_top  # reaches the top of the plot
     assert chart.bars[0].height == 0
     assert chart.pass_x == chart.bars[2].x - chart.bars[2].width / 8  # the pass slot's left edge
     assert [tick.label for tick in chart.ticks] == ["0", "1", "2", "3", "4"]
+
+
+@pytest.mark.parametrize(
+    ("tallest", "ticks"),
+    [(0, [0, 1]), (1, [0, 1]), (4, [0, 1, 2, 3, 4]), (5, [0, 2, 4, 6]), (17, [0, 5, 10, 15, 20])],
+)
+def test_histogram_gridlines_are_whole_numbers_at_an_even_step(tallest, ticks):
+    chart = histogram_chart([tallest, 0], pass_score=1)
+    assert [int(tick.label) for tick in chart.ticks] == ticks
+    gaps = [a.y - b.y for a, b in zip(chart.ticks, chart.ticks[1:], strict=False)]
+    assert max(gaps) - min(gaps) <= 0.2, gaps  # even, but for rounding to a tenth
+
+
+@pytest.mark.parametrize("font", [12, 20])  # the labels' size on a wide screen and on a phone
+def test_histogram_counts_stay_below_the_pass_label_row(font):
+    chart = histogram_chart([0, 5, 5, 1], pass_score=2)
+    # A line of text takes about 0.93 em above its baseline and 0.24 em below (DejaVu Sans).
+    above, below = 0.93 * font, 0.24 * font
+    assert chart.pass_label_y - above >= 0, "the pass label is cut off at the top"
+    for bar in chart.bars:
+        count_baseline = bar.y - 4  # the count printed over its bar
+        assert count_baseline - above >= chart.pass_label_y + below, bar
 
 
 def test_score_chart_places_attempts_in_order_with_shapes_for_pass_and_fail():
