@@ -56,6 +56,8 @@ def failure_text(turn: CoachTurn | None) -> str:
         return INTERRUPTED
     if turn.outcome == CoachTurn.Outcome.CANCELLED:
         return "This reply was cancelled when the page was closed."
+    if isinstance(turn.trace, dict) and turn.trace.get("message"):
+        return str(turn.trace["message"])
     return DEGRADED_MESSAGES.get(
         turn.degraded_kind, "The coach could not answer. Your message is kept; try again."
     )

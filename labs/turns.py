@@ -46,6 +46,7 @@ from resilient import (
     Cap,
     Completed,
     Degraded,
+    Pacing,
     Restart,
     Retrying,
     ScopeSpend,
@@ -254,7 +255,8 @@ def _trace(final: Completed | Degraded, *, real_api: bool) -> dict[str, Any]:
         ]
     }
     if isinstance(final, Degraded):
-        trace.update(stopped=final.stopped, why=final.reason)
+        # `message` is the learner's sentence as the client wrote it (with how long to wait).
+        trace.update(stopped=final.stopped, why=final.reason, message=final.message)
     if real_api:  # the offline coach's simulator reports limits nobody set
         trace["headroom"] = _headroom(final.ratelimit)
     return trace
@@ -436,22 +438,29 @@ async def _stream(
                 final = await _on_event(event, relay, outlet, message_id, restarts, clock)
                 if final is not None:
                     return final
-                waiting.expect(event.delay if isinstance(event, Retrying) else 0.0)
+                waiting.expect(event.delay if isinstance(event, Retrying | Pacing) else 0.0)
     finally:
         waiting.stop()
     raise RuntimeError("the resilient client ended without Completed or Degraded")
 
 
 async def _on_event(
-    event: Retrying | Restart | Completed | Degraded,
+    event: Retrying | Pacing | Restart | Completed | Degraded,
     relay: TextRelay,
     outlet: Outlet,
     message_id: int,
     restarts: list[dict[str, Any]],
     clock: Callable[[], float],
 ) -> Completed | Degraded | None:
-    """A notice for a retry or a restart; the final event is returned."""
-    if isinstance(event, Retrying):
+    """A notice for a retry, a shared wait or a restart; the final event is returned."""
+    if isinstance(event, Pacing):
+        await relay.flush(clock())
+        notice = f"Waiting {event.delay:.0f} s before asking the coach: {event.reason}."
+        content = render_notice(notice) + status(
+            f"Coach is waiting {event.delay:.0f} s for the rate limit"
+        )
+        await _both(outlet, frames.frame(frames.notice_target(message_id), "innerHTML", content))
+    elif isinstance(event, Retrying):
         await relay.flush(clock())
         notice = (
             f"Attempt {event.attempt} failed ({event.reason}). Trying again in {event.delay:.1f} s."

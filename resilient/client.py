@@ -35,10 +35,12 @@ from resilient.events import (
     Wait,
 )
 from resilient.governor import Cost, RateGovernor
+from resilient.pacing import GovernedWait
 from resilient.policy import (
     INTERACTIVE,
     STOPPED_BUDGET,
     STOPPED_CIRCUIT_OPEN,
+    STOPPED_LONG_WAIT,
     Decision,
     Policy,
     decide,
@@ -130,6 +132,18 @@ class ResilientClient:
                 )
                 yield call.degrade(refusal, refusal.label, stopped)
                 return
+            paced_from = self._clock()
+            governor_wait = 0.0
+            if self.governor is not None:
+                paced = GovernedWait(self.governor, reserved, call.wait_allowed())
+                async with contextlib.aclosing(paced.wait()) as notices:
+                    async for notice in notices:
+                        yield notice
+                if paced.refused is not None:
+                    # Nothing was sent: the limit holds every call longer than this one may wait.
+                    yield call.degrade(paced.refused, paced.refused.label, STOPPED_LONG_WAIT)
+                    return
+                governor_wait = paced.waited
             call.attempt += 1
             request: dict[str, Any] = {
                 "model": call.model,
@@ -143,8 +157,6 @@ class ResilientClient:
                 request["extra_headers"] = dict(extra_headers)
             state = AttemptState()
             error: ResilientError | None = None
-            paced_from = self._clock()
-            governor_wait = await self.governor.acquire(reserved) if self.governor else 0.0
             call.governor_wait += governor_wait
             if governor_wait > 0:
                 call.span("governor", paced_from, self._clock(), "paced to the rate limits")
@@ -238,6 +250,13 @@ class _Call:
         )
         if first is not None:
             self.span("stream", first, ended, note)
+
+    def wait_allowed(self) -> float:
+        """How long the governor may hold the next attempt: one pause of the policy, within
+        what is left of the call's deadline."""
+        retry = self.client.policy.retry
+        left = retry.deadline - (self.client._clock() - self.started)
+        return min(retry.max_single_wait, left)
 
     async def refuse(
         self, keys: BudgetKeys, input_tokens: int, max_tokens: int

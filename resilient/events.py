@@ -151,6 +151,15 @@ class Retrying:
 
 
 @dataclass(frozen=True, slots=True)
+class Pacing:
+    """The next attempt waits `delay` seconds for the rate limit every call shares (not for a
+    failure of its own); said before a wait long enough to be noticed."""
+
+    delay: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Restart:
     """A stream failed after text was shown: the caller must discard the partial text."""
 
@@ -190,7 +199,7 @@ class Degraded:
     ratelimit: RateLimitSnapshot | None = None
 
 
-StreamEvent = TextDelta | Retrying | Restart | Completed | Degraded
+StreamEvent = TextDelta | Retrying | Pacing | Restart | Completed | Degraded
 
 
 class DegradedError(Exception):

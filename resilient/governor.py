@@ -13,15 +13,28 @@ the buckets; an API that sends no rate-limit headers is not paced.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from resilient.ratelimit_headers import Dimension, RateLimitSnapshot
 
+T = TypeVar("T")
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
+# Told each wait (seconds) the governor is about to make a request sit through.
+OnWait = Callable[[float], None]
+
+
+class WaitTooLong(Exception):
+    """The governor would hold the request longer than its caller allows (`max_wait`)."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"the rate limit would hold this request for {wait:.1f}s")
+        self.wait = wait
+
 
 DIMENSIONS = ("requests", "input_tokens", "output_tokens")
 
@@ -106,8 +119,14 @@ class RateGovernor(Protocol):
 
     waited_total: float
 
-    async def acquire(self, cost: Cost) -> float:
-        """Wait for a concurrency slot and for capacity, debit `cost`; return seconds waited."""
+    async def acquire(
+        self, cost: Cost, *, max_wait: float | None = None, on_wait: OnWait | None = None
+    ) -> float:
+        """Wait for a concurrency slot and for capacity, debit `cost`; return seconds waited.
+
+        A wait that would take longer than `max_wait` in all raises `WaitTooLong` at once
+        (nothing is debited, no slot kept); `on_wait` hears each wait before it is made.
+        """
         ...
 
     async def release(self) -> None:
@@ -133,6 +152,8 @@ class RateGovernor(Protocol):
 # token short: measured, 1-2 429s per 70-turn burst at 60 RPM over two workers. Keeping this
 # much refill in hand absorbs that difference in latency; it costs burst, not throughput.
 LATENCY_HEADROOM = 0.5  # seconds
+# A wait is announced again only when it would end this much later than the one announced.
+ANNOUNCE_SLACK = 0.5  # seconds
 
 
 class Governor:
@@ -185,18 +206,42 @@ class Governor:
             wait = max(wait, bucket.wait_for(cost.get(name), self._headroom))
         return wait
 
-    async def acquire(self, cost: Cost) -> float:
+    async def acquire(
+        self, cost: Cost, *, max_wait: float | None = None, on_wait: OnWait | None = None
+    ) -> float:
         start = self._clock()
+        limit = math.inf if max_wait is None else max_wait
+        ahead = self.needed_wait(cost, start)  # what it would wait now, queue aside
+        if ahead > limit:
+            raise WaitTooLong(ahead)
+        # Announced before queueing: the request ahead may sleep out this wait with the lock.
+        told_until = -math.inf
+        if ahead > 0 and on_wait is not None:
+            on_wait(ahead)
+            told_until = start + ahead
         if self._semaphore is not None:
-            await self._semaphore.acquire()
+            await self._within(self._semaphore.acquire(), start, limit, cost)
+        probing = False
         try:
-            await self._await_limits()
-            async with self._lock:
-                while (wait := self.needed_wait(cost, self._clock())) > 0:
+            probing = await self._within(self._await_limits(), start, limit, cost)
+            await self._within(self._lock.acquire(), start, limit, cost)
+            try:
+                while (wait := self.needed_wait(cost, now := self._clock())) > 0:
+                    if now - start + wait > limit:
+                        raise WaitTooLong(now - start + wait)
+                    if on_wait is not None and now + wait > told_until + ANNOUNCE_SLACK:
+                        on_wait(wait)
+                        told_until = now + wait
                     await self._sleep(wait)
                 for name, bucket in self._buckets.items():
                     bucket.level -= min(cost.get(name), bucket.capacity)
+            finally:
+                self._lock.release()
         except BaseException:
+            if probing:
+                # Not sent after all: the next request probes instead (nothing was learnt).
+                self._probe_active = False
+                self._probe_lock.release()
             if self._semaphore is not None:
                 self._semaphore.release()
             raise
@@ -204,14 +249,28 @@ class Governor:
         self.waited_total += waited
         return waited
 
-    async def _await_limits(self) -> None:
+    async def _within(self, step: Awaitable[T], start: float, limit: float, cost: Cost) -> T:
+        """Await `step` (a queue: the slots, the probe, the first-come lock) for what is left of
+        `limit`; past it, `WaitTooLong` with the best guess of the whole wait."""
+        if math.isinf(limit):
+            return await step
+        left = limit - (self._clock() - start)
+        try:
+            async with asyncio.timeout(max(left, 0.0)):
+                return await step
+        except TimeoutError:
+            raise WaitTooLong(limit + self.needed_wait(cost, self._clock())) from None
+
+    async def _await_limits(self) -> bool:
+        """Return once the limits are known (False), or with this request the probe (True)."""
         if self._learned:
-            return
+            return False
         await self._probe_lock.acquire()
         if self._learned:
             self._probe_lock.release()
-        else:
-            self._probe_active = True  # held until the probe's headers arrive or it ends
+            return False
+        self._probe_active = True  # held until the probe's headers arrive or it ends
+        return True
 
     def _end_probe(self) -> None:
         self._learned = True

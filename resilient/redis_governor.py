@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import uuid
 from collections.abc import Awaitable, Callable
@@ -27,10 +28,13 @@ import redis.asyncio as redis_asyncio
 from redis.exceptions import RedisError
 
 from resilient.governor import (
+    ANNOUNCE_SLACK,
     DIMENSIONS,
     LATENCY_HEADROOM,
     Cost,
     Limits,
+    OnWait,
+    WaitTooLong,
     corrected_level,
     header_dimensions,
 )
@@ -229,16 +233,31 @@ class RedisGovernor:
                 await self._run(self._adjust, self._keys, [*args, self._ttl])
             self._initialised = True
 
-    async def acquire(self, cost: Cost) -> float:
+    async def acquire(
+        self, cost: Cost, *, max_wait: float | None = None, on_wait: OnWait | None = None
+    ) -> float:
         loop = asyncio.get_running_loop()
         start = loop.time()
+        limit = math.inf if max_wait is None else max_wait
+
+        async def within(step: Awaitable[object]) -> None:
+            if math.isinf(limit):
+                await step
+                return
+            try:
+                async with asyncio.timeout(max(limit - (loop.time() - start), 0.0)):
+                    await step
+            except TimeoutError:
+                raise WaitTooLong(limit) from None
+
         if self._semaphore is not None:
-            await self._semaphore.acquire()
+            await within(self._semaphore.acquire())
         try:
             await self._init()
             if self._limits is None and not self._learned:
-                await self._await_limits()
+                await within(self._await_limits())
             args = [cost.get(name) for name in DIMENSIONS]
+            told_until = -math.inf
             while True:
                 result = await self._run(
                     self._acquire,
@@ -248,9 +267,20 @@ class RedisGovernor:
                 wait = float(result) if result is not None else 0.0
                 if wait <= 0:
                     break
+                now = loop.time()
+                if now - start + wait > limit:
+                    # Nothing was debited: the script takes only when nothing has to wait.
+                    raise WaitTooLong(now - start + wait)
+                if on_wait is not None and now + wait > told_until + ANNOUNCE_SLACK:
+                    on_wait(wait)
+                    told_until = now + wait
                 # Waiters in other processes computed the same instant: spread them a little.
                 await self._sleep(wait * (1 + 0.05 * random.random()))
         except BaseException:
+            if self._probing:
+                # Not sent after all: another request probes instead (nothing was learnt).
+                self._probing = False
+                await self._run_command(self._redis.delete(self._probe_key))
             if self._semaphore is not None:
                 self._semaphore.release()
             raise

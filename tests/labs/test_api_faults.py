@@ -5,6 +5,7 @@ API (fault drills are the offline coach's; here the upstream itself misbehaves).
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from channels.db import database_sync_to_async
@@ -113,3 +114,61 @@ async def test_the_breaker_opens_after_overloads_then_lets_a_probe_through(learn
     _, probe = await turn_of(learner)
     assert probe.outcome == "completed" and sim.stats.attempts == 3
     assert backend._breakers[MODEL].state == "closed"
+
+
+# One learner's long `retry-after` and a second learner right behind, through the process's
+# shared governor: the second gets a reply or a clear message within its own deadline, never
+# a silent wait (measured before: 74.8 s to a first token, past the 60 s call deadline).
+
+
+@pytest.fixture
+async def paced(api, settings, monkeypatch):
+    """The same upstream, now paced by a fresh in-memory governor (real waits)."""
+    sim, waits = api
+    monkeypatch.setattr(backend, "_governors", {})
+    settings.COACH_GOVERNOR = "memory"
+    return sim, waits
+
+
+async def timed_turn(user):
+    started = time.monotonic()
+    frames, turn = await turn_of(user)
+    return frames, turn, time.monotonic() - started
+
+
+async def test_the_learner_behind_a_75_s_retry_after_hears_at_once_and_why(
+    learner, other_learner, paced, record_property
+):
+    sim, _ = paced
+    sim.set_faults("429:retry_after=75")
+    first, first_turn, _ = await timed_turn(learner)
+    assert first_turn.degraded_kind == "rate_limited"
+    assert "75 seconds" in first[-1]["content"]
+
+    # Right behind, on an upstream that would answer: no freeze, a clear message.
+    second, second_turn, took = await timed_turn(other_learner)
+    record_property("second learner's answer behind a 75 s retry-after (s)", f"{took:.2f}")
+    final = second[-1]["content"]
+    assert took < 5, f"the second learner waited {took:.1f} s in silence"
+    assert second_turn.outcome == "degraded" and second_turn.degraded_kind == "rate_limited"
+    assert "rate limit, shared by every learner" in final and "75 seconds" in final
+    assert "Your message is kept" in final and "Try again" in final
+    assert sim.stats.attempts == 1  # nothing sent that would only earn another 429
+
+
+async def test_a_short_shared_wait_is_announced_and_the_reply_follows(
+    learner, other_learner, paced
+):
+    sim, _ = paced
+    sim.set_faults("429:retry_after=3")
+    first = asyncio.create_task(timed_turn(learner))
+    for _ in range(200):  # the first learner's 429 now holds every turn for 3 s
+        if sim.stats.attempts:
+            break
+        await asyncio.sleep(0.01)
+    second, second_turn, took = await timed_turn(other_learner)
+    await first
+    notices = [f["content"] for f in second if "Waiting" in f["content"]]
+    assert notices and "rate limit" in notices[0]
+    assert second_turn.outcome == "completed" and "Reply complete" in second[-1]["content"]
+    assert took < POLICY.retry.max_single_wait + 5

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from resilient.governor import BucketLimit, Cost, Governor, Limits
+from resilient.governor import BucketLimit, Cost, Governor, Limits, WaitTooLong
 from resilient.ratelimit_headers import Dimension, RateLimitSnapshot
 
 
@@ -161,3 +161,58 @@ async def test_headroom_keeps_refill_in_hand_so_latency_differences_do_not_earn_
     await asyncio.gather(*(one() for _ in range(8)))
     # The burst is half a second of refill smaller; after it, the rate is the same.
     assert sent_at == pytest.approx([0, 0, 0, 0, 0.5, 1.5, 2.5, 3.5])
+
+
+# A `retry-after` blocks every request of the process; a caller says how long it may wait.
+
+
+async def test_a_wait_longer_than_the_caller_allows_is_refused_at_once():
+    t = FakeTime()
+    gov = governor(t)
+    await gov.penalize(75)
+    with pytest.raises(WaitTooLong) as refused:
+        await gov.acquire(Cost(), max_wait=10)
+    assert refused.value.wait == pytest.approx(75)
+    assert t.now == 0.0  # not a moment spent waiting
+    # Nothing was taken: a caller allowed to wait still gets through, after the block.
+    assert await gov.acquire(Cost()) == pytest.approx(75)
+
+
+async def test_a_wait_within_the_limit_is_announced_then_made():
+    t = FakeTime()
+    gov = governor(t)
+    await gov.penalize(4)
+    announced = []
+    waited = await gov.acquire(Cost(), max_wait=10, on_wait=announced.append)
+    assert announced == [pytest.approx(4)] and waited == pytest.approx(4)
+
+
+async def test_pacing_that_would_pass_the_limit_is_refused_without_taking_anything():
+    t = FakeTime()
+    gov = governor(t, Limits(requests=BucketLimit(capacity=1, refill_per_second=0.05)))
+    await gov.acquire(Cost())  # the bucket is empty now: the next request waits 20 s
+    with pytest.raises(WaitTooLong) as refused:
+        await gov.acquire(Cost(), max_wait=5)
+    assert refused.value.wait == pytest.approx(20)
+    assert gov.level("requests") == pytest.approx(0.0)
+
+
+async def test_a_caller_queued_behind_a_slot_gives_up_when_its_limit_passes():
+    gov = Governor(concurrency=1)
+    await gov.acquire(Cost())  # holds the only slot
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(WaitTooLong):
+        await gov.acquire(Cost(), max_wait=0.05)
+    assert asyncio.get_running_loop().time() - started < 1
+    await gov.release()
+    await gov.acquire(Cost(), max_wait=0.05)  # the slot it did not take is free
+
+
+async def test_a_probe_that_gives_up_lets_the_next_request_probe():
+    t = FakeTime()
+    gov = governor(t)  # no limits known: the first request is the probe
+    await gov.penalize(30)
+    with pytest.raises(WaitTooLong):
+        await gov.acquire(Cost(), max_wait=1)
+    # Had the refused probe kept its lock, this would wait for headers that never come.
+    assert await asyncio.wait_for(gov.acquire(Cost()), 1) == pytest.approx(30)

@@ -13,7 +13,7 @@ import pytest
 import redis
 import redis.asyncio
 
-from resilient.governor import BucketLimit, Cost, Limits
+from resilient.governor import BucketLimit, Cost, Limits, WaitTooLong
 from resilient.ratelimit_headers import Dimension, RateLimitSnapshot
 from resilient.redis_governor import RedisGovernor
 
@@ -250,3 +250,37 @@ async def test_a_probe_without_rate_limit_headers_stops_everyone_waiting(prefix)
     finally:
         await one.aclose()
         await two.aclose()
+
+
+async def test_a_shared_block_longer_than_the_caller_allows_is_refused_at_once(prefix):
+    """A 429's `retry-after` on one worker blocks every worker; an interactive caller on
+    another does not wait past what it allows, and takes nothing from the buckets."""
+    one = RedisGovernor(REDIS_URL, prefix, limits=Limits.per_minute(rpm=600))
+    other = RedisGovernor(REDIS_URL, prefix, limits=Limits.per_minute(rpm=600))
+    slept: list[float] = []
+
+    async def record(seconds: float) -> None:
+        slept.append(seconds)
+
+    other._sleep = record
+    try:
+        await one.penalize(75)
+        with pytest.raises(WaitTooLong) as refused:
+            await other.acquire(Cost(), max_wait=10)
+        assert 70 < refused.value.wait < 76 and slept == []
+    finally:
+        await one.aclose()
+        await other.aclose()
+
+
+async def test_a_shared_block_within_the_callers_limit_is_announced_and_waited(prefix):
+    one = RedisGovernor(REDIS_URL, prefix, limits=Limits.per_minute(rpm=600))
+    other = RedisGovernor(REDIS_URL, prefix, limits=Limits.per_minute(rpm=600))
+    announced: list[float] = []
+    try:
+        await one.penalize(0.3)
+        waited = await other.acquire(Cost(), max_wait=10, on_wait=announced.append)
+        assert announced and 0.1 < announced[0] <= 0.3 and waited >= announced[0]
+    finally:
+        await one.aclose()
+        await other.aclose()
