@@ -23,21 +23,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from typing import Any
+
+from django.conf import settings
 
 from course.links import resolver_for
 from course.registry import get_module
 from course.sockets import SessionBoundConsumer
-from labs import store, turns
+from labs import inbound, store, turns
 from labs.limits import BUSY_MESSAGE, Refused
 from labs.relay import TextRelay
 
 logger = logging.getLogger(__name__)
 
-NOT_JSON = "That message could not be read (it was not JSON). Reload the page and try again."
-NOT_OBJECT = "That message could not be read (expected a JSON object)."
+# Admission failed before the message was stored: the page keeps it in the box.
+NOT_SENT = (
+    "Something went wrong on our side, so your message was not sent; it is still in the box. "
+    "Try again in a moment."
+)
 FRAME_EVENT = "chat.frame"
 # A turn has started in another tab: show its frame, and say this tab watches the reply.
 TURN_EVENT = "chat.turn"
@@ -136,14 +140,15 @@ class LabChatConsumer(SessionBoundConsumer):
         return self.task is not None and not self.task.done()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        try:
-            data = json.loads(text_data or "")
-        except ValueError:
-            await self.send(text_data=turns.alert_frame(NOT_JSON))
+        frame = inbound.read_frame(text_data, bytes_data, settings.CHAT_MAX_MESSAGE_CHARS)
+        if isinstance(frame, inbound.Unreadable):
+            # The learner's page never sends these: a sentence for whoever did, no traceback.
+            logger.info("unreadable lab frame: %s", frame.message)
+            await self.send(text_data=turns.alert_frame(frame.message))
+            if frame.close:
+                await self.close(code=inbound.TOO_LARGE, reason="message too big")
             return
-        if not isinstance(data, dict):
-            await self.send(text_data=turns.alert_frame(NOT_OBJECT))
-            return
+        data = frame.data
         if data.get("action") == "stop":
             await self.stop()
             return
@@ -156,7 +161,7 @@ class LabChatConsumer(SessionBoundConsumer):
             )
         except Exception:
             logger.exception("could not admit a lab message")
-            await self.send(text_data=turns.alert_frame(turns.BROKEN_MESSAGE))
+            await self.send(text_data=turns.alert_frame(NOT_SENT))
             return
         if isinstance(admitted, Refused):
             await self.send(text_data=turns.alert_frame(admitted.message))
@@ -167,6 +172,8 @@ class LabChatConsumer(SessionBoundConsumer):
         )
         mine, theirs = turns.accepted_frames(admitted, self.module, self.lab)
         await self.send(text_data=mine)
+        if frame.replaced:
+            await self.send(text_data=turns.alert_frame(inbound.replaced_sentence(frame.replaced)))
         await self.channel_layer.group_send(
             self.group, {"type": TURN_EVENT, "frame": theirs, "sender": self.channel_name}
         )

@@ -14,10 +14,11 @@
 (() => {
   "use strict";
 
-  // Close codes: the server refused a frame too large to read (1009); the session that opened
-  // the socket logged out (4401, course/sockets.py). hx-ws does not reconnect after either.
+  // Close codes: the server refused a frame too large to read (4009, labs/inbound.py); the
+  // session that opened the socket logged out (4401, course/sockets.py). hx-ws does not
+  // reconnect after either.
   const CLOSED_BECAUSE = {
-    1009: "That message was too long to send, so the chat was disconnected. " +
+    4009: "That message was too long to send, so the chat was disconnected. " +
       "Shorten it, then reload the page to send it: your text is still in the box.",
     4401: "You have logged out, so the chat is closed. Log in again to keep chatting.",
   };

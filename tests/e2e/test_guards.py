@@ -88,3 +88,21 @@ def test_too_many_wrong_passwords_pause_logging_in_and_say_for_how_long(tour):
     expect(page.get_by_role("alert").first).to_contain_text("logging in is paused for 15 minutes")
     expect(page.get_by_label("Username")).to_have_value("forgetful")
     look(visitor, "login paused")
+
+
+def test_a_frame_too_large_for_the_server_closes_the_chat_once_and_says_why(tour):
+    visitor = tour.visitor("bypasser")
+    steps.sign_up(visitor, "bypasser")
+    lab = facts.lesson_lab(facts.first_lesson())
+    page = steps.open_lab(visitor, lab, "lab before an oversized frame")
+    opened = sockets_opened(page)
+    # What the page itself never sends (it refuses long messages first): straight onto the socket.
+    page.evaluate(
+        "() => document.getElementById('chat')._htmx.ws.connection.socket.send("
+        "JSON.stringify({action: 'send', message: 'x'.repeat(300000)}))"
+    )
+    expect(page.locator("#chat-alert")).to_contain_text("the limit is 4,000")
+    expect(page.locator("#chat-status")).to_contain_text("That message was too long to send")
+    page.wait_for_timeout(2000)  # hx-ws would have reconnected within a second
+    assert opened == [], f"the page reconnected after the server refused the frame: {opened}"
+    look(visitor, "lab after an oversized frame")
