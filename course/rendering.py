@@ -45,8 +45,6 @@ _ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     "aside": {"aria-label", "role"},
     "div": {"aria-label", "role", "tabindex"},
     "pre": {"tabindex", "aria-label"},
-    "td": {"style"},
-    "th": {"style"},
 }
 # Text written by others (a coach's reply) shares a page with the page's own ids: it gets none,
 # so a heading such as "## Chat alert" cannot take the place of `#chat-alert`.

@@ -70,6 +70,16 @@ def test_it_puts_a_table_in_a_focusable_box_that_scrolls_on_a_narrow_screen():
     assert html.rstrip().endswith("</table>\n</div>")
 
 
+def test_a_column_alignment_is_a_class_the_content_security_policy_allows():
+    html = render_markdown("| a | b | c |\n|:--|:-:|--:|\n| 1 | 2 | 3 |\n").html
+    assert "style=" not in html  # the site's policy refuses inline styles
+    assert '<th class="align-left">a</th>' in html and '<td class="align-right">3</td>' in html
+    css = (REPO / "static" / "css" / "site.css").read_text(encoding="utf-8")
+    assert all(f".align-{side} {{ text-align: {side}; }}" in css for side in ("left", "center"))
+    # A reply that writes a style attribute itself keeps none.
+    assert "style" not in sanitise('<table><tr><td style="color:red">x</td></tr></table>')
+
+
 def test_the_shipped_code_colours_are_the_generated_ones():
     shipped = (REPO / "static" / "css" / "pygments.css").read_text(encoding="utf-8")
     assert shipped == pygments_css(), (
