@@ -60,6 +60,18 @@ def _log_failure(task: asyncio.Task[Any]) -> None:
         logger.error("coach turn task failed", exc_info=task.exception())
 
 
+# Tasks that outlive their consumer (a turn's tab has closed): held here until they end, since
+# the event loop keeps only weak references to tasks.
+_outliving: set[asyncio.Task[Any]] = set()
+
+
+def _outlive(work: Any) -> None:
+    task = asyncio.create_task(work)
+    _outliving.add(task)
+    task.add_done_callback(_outliving.discard)
+    task.add_done_callback(_log_failure)
+
+
 class LabChatConsumer(SessionBoundConsumer):
     async def connect(self) -> None:
         self.task: asyncio.Task[Any] | None = None
@@ -97,8 +109,7 @@ class LabChatConsumer(SessionBoundConsumer):
             self.watch.cancel()
         if self.streaming():
             # The page may be reloading: the turn goes on a while for the tab that reopens.
-            keeper = asyncio.create_task(self._outlive_the_tab())
-            keeper.add_done_callback(_log_failure)
+            _outlive(self._outlive_the_tab())
         elif self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
@@ -211,7 +222,7 @@ class LabChatConsumer(SessionBoundConsumer):
             # The socket closed before its disconnect reached us (daphne raises autobahn's
             # Disconnected, uvicorn ClientDisconnected): the learner left, nothing failed.
             self.gone = True
-            asyncio.create_task(self._cancel_unless_watched())
+            _outlive(self._cancel_unless_watched())
 
     async def _cancel_unless_watched(self) -> None:
         """The tab has gone: after `GRACE`, nobody watching its turn, cancel it."""

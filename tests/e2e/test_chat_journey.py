@@ -154,6 +154,22 @@ def test_the_timeline_shows_a_429_storm_and_a_dropped_stream(tour):
     expect(dropped.locator(".chat-notice")).to_have_count(0)  # the final reply has no notice
     dropped.locator(".turn-timeline").scroll_into_view_if_needed()
     learner.check("timeline of a dropped stream")
+    look_at_timeline(learner, page, dropped, "timeline")
+
+
+def look_at_timeline(learner, page, reply, label: str) -> None:
+    """The timeline at 1280 px and 390 px, light and dark, each checked by axe; no page wider
+    than its screen."""
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        for width, height in ((1280, 900), (390, 844)):
+            page.set_viewport_size({"width": width, "height": height})
+            reply.locator(".turn-timeline").scroll_into_view_if_needed()
+            learner.check(f"{label} {width}px {scheme}")
+            wide = page.evaluate("() => document.documentElement.scrollWidth")
+            assert wide <= width, f"{label}: the page is {wide} px wide on a {width} px screen"
+    page.emulate_media(color_scheme="light")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def test_a_drill_is_left_out_of_the_operations_error_rate(tour):
