@@ -17,22 +17,32 @@ REPLIES = [
     "para\n- item\n  more\n\n- loose\n\ntext\n---\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"
     "```python\nx = 1\n\ny = 2\n```\n\n1. one\n2. two\n\n3. three\n\n***\n\nend",
     "::: note Keep in mind\ninside a callout\n:::\n\n## Chat alert\n\n### Chat status\n\nafter",
+    # Plain words appended to a paragraph, next to everything that is not plain.
+    "Plain words, then a_b and *c* and 1. not a list, then\n1. a list\nand 3 & 4 &amp; five,\n"
+    "ends  \nwith a break; x:y 50% of it/them? yes! it's - fine.\n---\nand _under_score_s here",
+    # A long quoted line after a paragraph, brackets, dashes and a link being written.
+    "Read `retry-after` first — it (the header) says how long.\n\n> When you exceed the limits"
+    " (RPM), the API returns 429 — wait.\nlazy line here\n\nSee [the lesson (part 2)](https://"
+    "example.org/a_(b)) and (more) [x] then 2. done",
     # A link definition after the link that uses it.
     "see [the lesson][x] first\n\n[x]: https://example.org/lesson\n\nand more",
 ]
 
 
 def streamed(text: str, sizes: list[int]) -> str:
-    """The HTML a page holds after the reply arrived in pieces of these sizes."""
+    """The HTML a page holds after the reply arrived in pieces of these sizes; after every
+    piece it is what the text so far renders to."""
     reply = StreamingReply()
     settled = tail = ""
     start = 0
     for size in sizes:
+        if start >= len(text):
+            break
         update = reply.add(text[start : start + size])
         start += size
         settled = update.settled if update.replace else settled + update.settled
         tail = update.tail
-    assert start >= len(text)
+        assert settled + tail == render_reply(text[:start]), (start, text[:start])
     return settled + tail
 
 
