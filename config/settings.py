@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # After authentication: turns away a login locked out by too many failures.
     "axes.middleware.AxesMiddleware",
+    "config.errors.StyledNotFoundMiddleware",
     "config.middleware.SyncChainMiddleware",  # last: see its docstring
 ]
 

@@ -41,6 +41,17 @@ document.addEventListener("securitypolicyviolation", (e) => {
                      `at ${e.sourceFile || e.documentURI}:${e.lineNumber}`);
 });
 """
+WIDTHS = (390, 1280)  # a phone, a laptop
+# The innermost elements that reach past the right edge of the screen, for the failure message.
+PAST_THE_EDGE = """(width) => {
+  const past = (el) => el.getBoundingClientRect().right > width + 0.5;
+  return Array.from(document.querySelectorAll('body *'))
+    .filter((el) => past(el) && !Array.from(el.children).some(past))
+    .slice(0, 5)
+    .map((el) => `${el.tagName.toLowerCase()}.${el.getAttribute('class') || ''}: ` +
+                 el.textContent.trim().slice(0, 40));
+}"""
+THEMES = ("light", "dark")
 # Long enough for a coach reply over the offline simulator, short enough to fail fast.
 TIMEOUT_MS = 15_000
 
@@ -101,6 +112,23 @@ class Visitor:
         problems = blocking_violations(json.loads(result))
         self.checked.add(page_key(self.page.url))
         assert not problems, f"axe on {label} ({self.page.url}):\n" + "\n".join(problems)
+
+    def check_everywhere(self, label: str) -> None:
+        """`check` the page as it is now at each width in each theme (a screenshot and axe for
+        every pair), and fail if it is wider than the screen anywhere; then back to 1280 light."""
+        for theme in THEMES:
+            self.page.emulate_media(color_scheme=theme)
+            for width in WIDTHS:
+                self.page.set_viewport_size({"width": width, "height": 900})
+                self.check(f"{label} {width} {theme}")
+                wide = self.page.evaluate("() => document.documentElement.scrollWidth")
+                if wide > width:
+                    culprits = self.page.evaluate(PAST_THE_EDGE, width)
+                    raise AssertionError(
+                        f"{label} is {wide} px wide on a {width} px screen ({theme}): {culprits}"
+                    )
+        self.page.emulate_media(color_scheme="light")
+        self.page.set_viewport_size({"width": WIDTHS[-1], "height": 900})
 
     def unchecked(self) -> list[str]:
         return sorted({page_key(url) for url in self.navigated} - self.checked)
