@@ -6,9 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import socket
 import sys
-import threading
 import time
 import types
 import warnings
@@ -18,14 +16,12 @@ from pathlib import Path
 
 import anthropic
 import pytest
-import uvicorn
 from django.conf import settings
 
 from course.registry import load_module, module_folders
 from resilient.simulator import Simulator, SimulatorConfig
-from resilient.simulator.asgi import quiet_simulated_drops
+from tests.served import simulator_in_thread
 
-STARTUP_SECONDS = 10.0
 USER = {"role": "user", "content": "Explain backoff in one line."}
 # Far above what these tests use, so no block is throttled; and far from the fallbacks that
 # RateLimitAwareClient uses when a header is missing (999 and 999_999).
@@ -59,25 +55,8 @@ class Served:
 def served() -> Iterator[Served]:
     """The simulator's ASGI app under uvicorn on 127.0.0.1, as `python -m resilient.simulator`."""
     simulator = Simulator(SimulatorConfig(ping_interval=0.05, **LIMITS))
-    quiet_simulated_drops()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(simulator.asgi_app(), log_level="warning", lifespan="on", http="h11")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            server.should_exit = True
-            pytest.fail("the simulator did not start under uvicorn")
-        time.sleep(0.01)
-    try:
-        yield Served(simulator, f"http://127.0.0.1:{sock.getsockname()[1]}")
-    finally:
-        server.should_exit = True
-        thread.join(STARTUP_SECONDS)
-        sock.close()
+    with simulator_in_thread(simulator) as url:
+        yield Served(simulator, url)
 
 
 @pytest.fixture

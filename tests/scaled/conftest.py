@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import os
 import tempfile
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from bench.loopback import REPO, free_port, prepare
+from bench.loopback import REPO, prepare
 from resilient.simulator import Responder, Simulator, SimulatorConfig
 from tests.scaled.deployment import Deployment, scaled_env, start_workers
 from tests.scaled.services import (
@@ -30,6 +27,7 @@ from tests.scaled.services import (
     scaled_database_url,
     scaled_redis_url,
 )
+from tests.served import simulator_in_thread
 
 LOGS = REPO / "artifacts" / "scaled"
 
@@ -46,21 +44,8 @@ def served_simulator(
 ) -> Iterator[ServedSimulator]:
     """The Messages API simulator on a loopback port, served by uvicorn in a thread."""
     simulator = Simulator(SimulatorConfig(**config), responder=responder)  # type: ignore[arg-type]
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(simulator.asgi_app(), host="127.0.0.1", port=port, log_level="error")
-    )
-    thread = threading.Thread(target=server.run, name=f"simulator-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "the simulator did not start on loopback"
-    try:
-        yield ServedSimulator(simulator, f"http://127.0.0.1:{port}")
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with simulator_in_thread(simulator) as url:
+        yield ServedSimulator(simulator, url)
 
 
 @dataclass(frozen=True)

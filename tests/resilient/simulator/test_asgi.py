@@ -7,15 +7,12 @@ test uses its own fault key.
 from __future__ import annotations
 
 import itertools
-import socket
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 
 import anthropic
 import httpx2
 import pytest
-import uvicorn
 
 from resilient.errors import TimedOut
 from resilient.simulator import Simulator, SimulatorConfig
@@ -31,8 +28,8 @@ from tests.resilient.simulator.sdk_faults import (
     failure_of,
     reply,
 )
+from tests.served import simulator_in_thread
 
-STARTUP_SECONDS = 5.0
 _keys = itertools.count()
 
 
@@ -53,25 +50,8 @@ class Served:
 @pytest.fixture(scope="module")
 def served() -> Iterator[Served]:
     simulator = Simulator(SimulatorConfig(ping_interval=0.05), responder=reply)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(simulator.asgi_app(), log_level="warning", lifespan="on", http="h11")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            server.should_exit = True
-            pytest.fail("the simulator did not start under uvicorn")
-        time.sleep(0.01)
-    try:
-        yield Served(simulator, f"http://127.0.0.1:{port}")
-    finally:
-        server.should_exit = True
-        thread.join(STARTUP_SECONDS)
-        sock.close()
+    with simulator_in_thread(simulator) as url:
+        yield Served(simulator, url)
 
 
 @pytest.fixture
