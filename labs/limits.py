@@ -7,7 +7,6 @@ Each returns the sentence the learner reads, or None when the message may go. Th
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -38,12 +37,18 @@ def check_text(text: object, max_chars: int) -> str | None:
     return None
 
 
-def check_rate(recent: Sequence[datetime], now: datetime, per_minute: int) -> str | None:
-    """`recent`: start times of this learner's turns (any conversation) in the last minute."""
-    inside = sorted(t for t in recent if now - t < WINDOW)
-    if len(inside) < per_minute:
+@dataclass(frozen=True)
+class RecentTurns:
+    """The learner's turns (any conversation) started in the last `WINDOW`."""
+
+    count: int
+    oldest: datetime | None  # when the first of them started
+
+
+def check_rate(recent: RecentTurns, now: datetime, per_minute: int) -> str | None:
+    if recent.count < per_minute or recent.oldest is None:
         return None
-    wait = math.ceil((inside[0] + WINDOW - now).total_seconds())
+    wait = math.ceil((recent.oldest + WINDOW - now).total_seconds())
     return (
         f"You can send {per_minute} messages a minute. "
         f"Wait {max(wait, 1)} s and send it again: your text is still in the box."
@@ -81,7 +86,7 @@ class TurnLimits:
 
 
 def check_turn(
-    limits: TurnLimits, recent: Sequence[datetime], spent: ScopeSpend, now: datetime
+    limits: TurnLimits, recent: RecentTurns, spent: ScopeSpend, now: datetime
 ) -> str | None:
     """Every rule that reads the database's facts, in the order the learner is told them."""
     if limits.budget is None:

@@ -127,6 +127,12 @@ class CoachTurn(models.Model):
             models.Index(fields=["user", "started"]),
             models.Index(fields=["conversation", "started"]),
             models.Index(fields=["module", "lab", "started"]),
+            # Admission sums what the running turns hold: a few rows among all of today's.
+            models.Index(
+                fields=["started"],
+                condition=models.Q(finished__isnull=True),
+                name="labs_coachturn_running",
+            ),
         ]
 
     @property

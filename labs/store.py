@@ -25,7 +25,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from labs.coach import api_messages
-from labs.limits import BUSY_MESSAGE, WINDOW, Refused, TurnLimits, check_turn
+from labs.limits import BUSY_MESSAGE, WINDOW, RecentTurns, Refused, TurnLimits, check_turn
 from labs.models import CoachTurn, Conversation, DailySpend, Message
 from resilient.budget import BudgetKeys, ScopeSpend, Spend
 from resilient.events import Usage
@@ -136,39 +136,59 @@ def unanswered_user_message(conversation_id: int) -> Message | None:
     return None
 
 
-def _spend(conversation_id: int, user_id: int, since: datetime, now: datetime) -> ScopeSpend:
-    """Stored spend per scope. A turn still running counts with what it may cost at most
-    (`reserved_usd`), a finished one with what it cost; a turn started more than `HOLD` ago
-    and never finished (its worker died) no longer holds its reservation. Everyone's spend
-    today is one `DailySpend` row plus the reservations of the turns running now. Drill turns
-    count in none of them.
+@dataclass(frozen=True)
+class Facts:
+    """What admission reads before it applies the rules (`labs.limits.check_turn`)."""
 
-    The two narrow scopes are summed here from their rows (one conversation's turns, one
-    learner's turns of today: a few dozen at most): compiling three conditional aggregates
-    cost the ORM several times more than reading the rows.
+    recent: RecentTurns
+    spend: ScopeSpend
+
+
+def _facts(conversation_id: int, user_id: int, since: datetime, now: datetime) -> Facts:
+    """The learner's turns of the last minute and the stored spend per scope.
+
+    A turn still running counts with what it may cost at most (`reserved_usd`), a finished one
+    with what it cost; a turn started more than `HOLD` ago and never finished (its worker died)
+    no longer holds its reservation. Everyone's spend today is one `DailySpend` row plus the
+    reservations of the turns running now. Drill turns and offline turns count in no spend
+    (drills fail on purpose, offline turns bill nothing), but in the rate like any other.
+
+    The narrow scopes are summed here from their rows (one conversation's turns and one
+    learner's turns of today, a few dozen at most, found by their indexes): SQL aggregates with
+    conditions cost the ORM more to compile than reading the rows does.
     """
     held_since = max(since, now - HOLD)
+    window_start = now - WINDOW
+    recent: list[datetime] = []
     conversation_cost = learner_cost = Decimal(0)
     conversation_tokens = learner_tokens = 0
-    # Drills fail on purpose and offline turns bill nothing: neither is anybody's spend.
-    counted = CoachTurn.objects.filter(drill="").exclude(backend=CoachTurn.Backend.OFFLINE)
-    turns = counted.filter(
-        Q(conversation_id=conversation_id) | Q(user_id=user_id, started__gte=since)
-    ).values_list(
-        "conversation_id",
-        "user_id",
-        "started",
-        "finished",
-        "cost_usd",
-        "reserved_usd",
-        "input_tokens",
-        "output_tokens",
-        "cache_write_tokens",
-        "cache_read_tokens",
+    turns = (
+        CoachTurn.objects.filter(
+            Q(conversation_id=conversation_id)
+            | Q(user_id=user_id, started__gte=min(since, window_start))
+        )
+        .order_by()
+        .values_list(
+            "conversation_id",
+            "user_id",
+            "started",
+            "finished",
+            "drill",
+            "backend",
+            "cost_usd",
+            "reserved_usd",
+            "input_tokens",
+            "output_tokens",
+            "cache_write_tokens",
+            "cache_read_tokens",
+        )
     )
-    for conversation, user, started, finished, cost, reserved, *usage in turns:
-        held = finished is None and started >= held_since
-        spent = reserved if held else cost
+    for conversation, user, started, finished, drill, backend, cost, reserved, *usage in turns:
+        if user == user_id and started >= window_start:
+            recent.append(started)
+        if drill or backend == CoachTurn.Backend.OFFLINE:
+            continue
+        spent = reserved if finished is None and started >= held_since else cost
         billed = Usage(*usage).total_tokens
         if conversation == conversation_id:
             conversation_cost += spent
@@ -176,15 +196,18 @@ def _spend(conversation_id: int, user_id: int, since: datetime, now: datetime) -
         if user == user_id and started >= since:
             learner_cost += spent
             learner_tokens += billed
-    running = counted.filter(finished__isnull=True, started__gte=held_since)
-    reserved_now = sum(running.values_list("reserved_usd", flat=True), Decimal(0))
+    running = CoachTurn.objects.filter(
+        finished__isnull=True, started__gte=held_since, drill=""
+    ).exclude(backend=CoachTurn.Backend.OFFLINE)
+    reserved_now = sum(running.order_by().values_list("reserved_usd", flat=True), Decimal(0))
     day = DailySpend.objects.filter(day=since.date()).values_list("cost_usd", "tokens").first()
     day_cost, day_tokens = day or (Decimal(0), 0)
-    return ScopeSpend(
+    spend = ScopeSpend(
         Spend(conversation_tokens, float(conversation_cost)),
         Spend(learner_tokens, float(learner_cost)),
         Spend(day_tokens, float(day_cost + reserved_now)),
     )
+    return Facts(RecentTurns(len(recent), min(recent, default=None)), spend)
 
 
 # PostgreSQL advisory lock key of admission ("coach" in ASCII).
@@ -256,22 +279,26 @@ def _reservation(request: TurnRequest, history: list[tuple[str, str]]) -> Decima
 def _start(
     conversation: Conversation, user_id: int, request: TurnRequest, reserved_usd: Decimal
 ) -> StartedTurn:
-    """Save the learner's message (unless retrying it), a reply placeholder and the turn row."""
+    """Save the learner's message (unless retrying it), a reply placeholder and the turn row.
+
+    The conversation is titled with the first message the learner sends in it.
+    """
+    assistant = Message(
+        conversation=conversation, role=Message.Role.ASSISTANT, status=Message.Status.STREAMING
+    )
     if request.retry_of is not None:
         user_message = request.retry_of
+        assistant.save()
     else:
         text = request.text or ""
-        user_message = Message.objects.create(
-            conversation=conversation, role=Message.Role.USER, text=text
-        )
+        user_message = Message(conversation=conversation, role=Message.Role.USER, text=text)
+        Message.objects.bulk_create([user_message, assistant])  # in this order: by `created`
         if not conversation.title:
             title = " ".join(text.split())
             if len(title) > TITLE_CHARS:
                 title = title[: TITLE_CHARS - 1].rstrip() + "…"
-            Conversation.objects.filter(pk=conversation.pk).update(title=title)
-    assistant = Message.objects.create(
-        conversation=conversation, role=Message.Role.ASSISTANT, status=Message.Status.STREAMING
-    )
+            Conversation.objects.filter(pk=conversation.pk, title="").update(title=title)
+            transaction.on_commit(lambda: setattr(conversation, "title", title))
     turn = CoachTurn.objects.create(
         conversation=conversation,
         user_id=user_id,
@@ -309,11 +336,8 @@ def admit_turn(
             return Refused(BUSY_MESSAGE)
         if claim is Claim.TAKEN_OVER:
             _end_dead_turn(conversation.pk)  # before the spend is read: its hold ends
-        recent = CoachTurn.objects.filter(user_id=user_id, started__gte=now - WINDOW)
-        spend = _spend(conversation.pk, user_id, since, now)
-        problem = check_turn(
-            request.limits, list(recent.values_list("started", flat=True)), spend, now
-        )
+        facts = _facts(conversation.pk, user_id, since, now)
+        problem = check_turn(request.limits, facts.recent, facts.spend, now)
         if problem:
             transaction.set_rollback(True)  # the claim too: the conversation stays free
             return Refused(problem)
@@ -321,7 +345,7 @@ def admit_turn(
         if request.retry_of is None:
             history.append((Message.Role.USER, request.text or ""))
         started = _start(conversation, user_id, request, _reservation(request, history))
-    return Admission(started, spend, history)
+    return Admission(started, facts.spend, history)
 
 
 @dataclass(frozen=True)

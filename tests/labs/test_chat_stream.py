@@ -59,3 +59,23 @@ async def test_it_streams_a_reply_in_several_frames_then_stores_it(learner, fast
     assert "(simulated)" in final["content"]
     assert turn.stop_reason == "end_turn" and turn.correlation_id
     assert offline_simulator().stats.completed >= 1
+
+
+async def test_a_conversation_is_titled_by_its_first_message_and_keeps_that_title(
+    learner, fast_coach
+):
+    from labs.models import Conversation
+
+    conversation = await database_sync_to_async(make_conversation)(learner)
+    comm = await communicator(learner, conversation.pk)
+    connected, _ = await comm.connect()
+    assert connected
+    try:
+        for question in ("How long should I wait after a 429?", "And with jitter?"):
+            await send(comm, message=question)
+            assert (await receive(comm))["accepted"] is True
+            await until_idle(comm)
+    finally:
+        await comm.disconnect()
+    stored = await Conversation.objects.aget(pk=conversation.pk)
+    assert stored.title == "How long should I wait after a 429?"

@@ -220,9 +220,11 @@ async def test_offline_turns_count_against_no_budget_and_reserve_nothing(
     assert all(t.cost_usd == 0 and t.reserved_usd == 0 and t.output_tokens > 0 for t in turns)
     assert not await DailySpend.objects.aexists()
     now = timezone.now()
-    spend = await database_sync_to_async(store._spend)(
+    facts = await database_sync_to_async(store._facts)(
         conversation.pk, learner.pk, store.day_start(now), now
     )
+    spend = facts.spend
+    assert facts.recent.count == 3  # offline turns bill nothing but count in the rate
     assert spend.conversation.cost_usd == spend.learner_daily.cost_usd == 0
     assert spend.conversation.tokens == spend.global_daily.tokens == 0
 

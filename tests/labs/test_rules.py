@@ -10,7 +10,7 @@ import pytest
 from course.content import Coach, Lab, Lesson
 from labs.coach import api_messages, system_prefix
 from labs.frames import Coalescer, clear_text_frame, partial, reply_body, text_frame
-from labs.limits import check_budget, check_rate, check_text
+from labs.limits import RecentTurns, check_budget, check_rate, check_text
 from labs.replies import StreamingReply
 from resilient import BudgetLimits, Cap, ScopeSpend, Spend
 
@@ -179,8 +179,8 @@ NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
     ],
 )
 def test_check_rate(ages, limit, wait):
-    recent = [NOW - timedelta(seconds=age) for age in ages]
-    result = check_rate(recent, NOW, limit)
+    inside = [NOW - timedelta(seconds=age) for age in ages if age < 60]
+    result = check_rate(RecentTurns(len(inside), min(inside, default=None)), NOW, limit)
     assert (result is None) if wait is None else (wait in result)
 
 
