@@ -8,10 +8,14 @@ It is identical on every turn of a lab, so it is sent as a cached prefix.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from course.content import Lab, Lesson
+from course.content import Lab, Lesson, Module
+from course.rendering import LRU
 from labs.coaching.corpus import KEY_CONCEPTS, lesson_passages
+from resilient import cached_system
+from resilient.tokens import estimate_input_tokens
 
 # One rule per line of the prompt, named so a test can hold each to being there.
 RULES: dict[str, str] = {
@@ -94,6 +98,29 @@ def system_prefix(lab: Lab, lesson: Lesson | None) -> str:
             f"<lesson>\n{lesson.body.strip()}{glossary}\n</lesson>"
         )
     return "\n\n".join(parts)
+
+
+@dataclass(frozen=True)
+class CoachSystem:
+    """A lab's system prompt as every turn sends it."""
+
+    blocks: list[dict[str, Any]]  # the cached prefix, as the API takes it; shared, never changed
+    tokens: int  # its estimated input tokens, for the turn's worst case
+
+
+_systems: LRU[CoachSystem] = LRU(64)
+
+
+def coach_system(module: Module, lab: Lab) -> CoachSystem:
+    """The lab's system prompt, built once per content version (cutting the lesson into its
+    sections reads every code block: about a millisecond, paid by the first turn only)."""
+    key = f"{module.slug}\0{module.version}\0{lab.slug}"
+    found = _systems.get(key)
+    if found is None:
+        blocks = cached_system(system_prefix(lab, module.lesson(lab.lesson)))
+        found = CoachSystem(blocks, estimate_input_tokens(blocks, []))
+        _systems.put(key, found)
+    return found
 
 
 def api_messages(history: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:

@@ -26,7 +26,7 @@ from django.utils import timezone
 from course.content import Lab, Module
 from labs import frames, store, switch
 from labs.backend import Backend, choose_backend, client_for
-from labs.coach import api_messages, system_prefix
+from labs.coach import api_messages, coach_system
 from labs.drills import PlanError, drill_plan, drill_scope, fault_headers
 from labs.fragments import (
     MessageView,
@@ -52,12 +52,10 @@ from resilient import (
     ScopeSpend,
     TextDelta,
     cached_conversation,
-    cached_system,
     correlation_scope,
     new_correlation_id,
 )
 from resilient.ratelimit_headers import RateLimitSnapshot
-from resilient.tokens import estimate_input_tokens
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -89,11 +87,6 @@ def _turn_limits(backend: Backend) -> TurnLimits:
     """The rate limit always; the budgets only for a turn that is really billed."""
     budget = None if backend.offline else _limits()
     return TurnLimits(per_minute=settings.CHAT_MESSAGES_PER_MINUTE, budget=budget)
-
-
-def _system(module: Module, lab: Lab) -> list[dict[str, Any]]:
-    """The coach's system prompt: its persona and its lesson, as a cached prefix."""
-    return cached_system(system_prefix(lab, module.lesson(lab.lesson)))
 
 
 async def admit(
@@ -138,7 +131,7 @@ async def admit(
         backend.model,
         plan or "",
         limits=_turn_limits(backend),
-        system_tokens=estimate_input_tokens(_system(module, lab), []),
+        system_tokens=coach_system(module, lab).tokens,
         max_tokens=settings.COACH_MAX_TOKENS,
         drill=drill,
     )
@@ -416,7 +409,7 @@ async def _stream(
     events = client.stream(
         model=admitted.backend.model,
         max_tokens=settings.COACH_MAX_TOKENS,
-        system=_system(module, lab),
+        system=coach_system(module, lab).blocks,
         messages=cached_conversation(api_messages(admitted.history)),
         budget_keys=BudgetKeys(
             conversation=str(started.turn.conversation_id), learner=str(started.turn.user_id)

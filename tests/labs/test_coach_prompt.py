@@ -7,7 +7,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings as django_settings
 
 from course.registry import get_module
-from labs.coach import section_links, system_prefix
+from labs.coach import coach_system, section_links, system_prefix
 from labs.models import Conversation
 from labs.offline import offline_responder
 from tests.conftest import REPO
@@ -74,6 +74,28 @@ def test_the_rules_come_before_the_lesson_and_the_prompt_carries_no_secret(real_
     assert "- Jitter: Random delay variation" in prompt  # the key concepts too
     for secret in (settings.ANTHROPIC_API_KEY, settings.SECRET_KEY):
         assert secret not in prompt
+
+
+def test_an_edited_lesson_reaches_the_next_turns_prompt(settings, tmp_path):
+    """The prompt is built once per content version: every turn until the lesson changes."""
+    import shutil
+
+    shutil.copytree(REPO / "content", tmp_path / "content")
+    settings.CONTENT_DIR = tmp_path / "content"
+    module = get_module(MODULE)
+    lab = module.lab("retry-strategies")
+    first = coach_system(module, lab)
+    assert coach_system(get_module(MODULE), lab) is first  # unchanged content: built once
+    assert first.tokens > 1000
+    lesson = module.lesson(lab.lesson)
+    path = settings.CONTENT_DIR / lesson.path
+    added = "Instructors may add a sentence like this one at any time."
+    path.write_text(path.read_text().rstrip() + f"\n\n{added}\n")
+    edited = get_module(MODULE)
+    assert edited.version != module.version
+    again = coach_system(edited, edited.lab("retry-strategies"))
+    assert added in again.blocks[0]["text"] and added not in first.blocks[0]["text"]
+    assert again.tokens > first.tokens
 
 
 @pytest.mark.django_db(transaction=True)
