@@ -149,15 +149,23 @@ def _headings(tokens: Sequence[Token]) -> tuple[Heading, ...]:
     return tuple(found)
 
 
-def sanitise(markup: str, *, ids: bool = True) -> str:
-    """Keep only the tags and attributes the course's markdown makes; `ids=False` drops ids."""
-    return nh3.clean(
-        markup,
+def _cleaner(attributes: dict[str, set[str]]) -> nh3.Cleaner:
+    return nh3.Cleaner(
         tags=_ALLOWED_TAGS,
-        attributes=_ALLOWED_ATTRIBUTES if ids else _NO_IDS,
+        attributes=attributes,
         link_rel="noopener noreferrer",
         url_schemes={"http", "https", "mailto"},
     )
+
+
+# Built once: `nh3.clean` would turn the allow-lists into its own sets on every call, which
+# costs three times the cleaning of a streamed reply's block.
+_CLEANERS = {True: _cleaner(_ALLOWED_ATTRIBUTES), False: _cleaner(_NO_IDS)}
+
+
+def sanitise(markup: str, *, ids: bool = True) -> str:
+    """Keep only the tags and attributes the course's markdown makes; `ids=False` drops ids."""
+    return _CLEANERS[ids].clean(markup)
 
 
 class LRU(Generic[T]):
