@@ -31,7 +31,7 @@ from django.conf import settings
 from course.links import resolver_for
 from course.registry import get_module
 from course.sockets import SessionBoundConsumer
-from labs import inbound, store, turns
+from labs import admission, inbound, store, turns
 from labs.limits import BUSY_MESSAGE, Refused
 from labs.relay import TextRelay
 
@@ -167,7 +167,7 @@ class LabChatConsumer(SessionBoundConsumer):
             await self.send(text_data=turns.alert_frame(BUSY_MESSAGE))
             return
         try:
-            admitted = await turns.admit(
+            admitted = await admission.admit(
                 self.conversation, self.module, self.lab, self.user_id, data
             )
         except Exception:

@@ -1,11 +1,10 @@
-"""One coach turn, from the learner's frame to the stored reply.
+"""One coach turn, from its admission (`labs.admission`) to the stored reply.
 
-`admit` applies every rule that can refuse a message (shape, length, rate, budget, one turn at
-a time) and saves the learner's message *before* any call. `run_turn` then streams the reply
-through the resilient client: coalesced, escaped text frames while it is written; a notice on
-each retry or restart; the finished reply rendered as sanitised markdown, stored with the
-turn's telemetry. Cancelling the task (the learner left) closes the upstream stream and marks
-the turn cancelled. Both take an `Outlet`, so they never know about websockets.
+`run_turn` streams the reply through the resilient client: coalesced, rendered text frames
+while it is written; a notice on each retry or restart; the finished reply rendered as
+sanitised markdown, stored with the turn's telemetry. Cancelling the task (the learner left)
+closes the upstream stream and marks the turn cancelled. It takes an `Outlet`, so it never
+knows about websockets.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ import html
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -24,10 +22,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from course.content import Lab, Module
-from labs import frames, store, switch
-from labs.backend import Backend, choose_backend, client_for
+from labs import frames, store
+from labs.admission import Admitted, budget_limits
+from labs.backend import client_for
 from labs.coach import api_messages, coach_system
-from labs.drills import PlanError, drill_plan, drill_scope, fault_headers
+from labs.drills import drill_scope, fault_headers
 from labs.fragments import (
     MessageView,
     interrupted_view,
@@ -36,20 +35,16 @@ from labs.fragments import (
     render_message,
     render_notice,
 )
-from labs.limits import Refused, TurnLimits, check_text
-from labs.models import CoachTurn, Conversation, Message
+from labs.models import CoachTurn, Message
 from labs.relay import LearnerGone, Outlet, TextRelay
 from resilient import (
     Budget,
     BudgetKeys,
-    BudgetLimits,
-    Cap,
     Completed,
     Degraded,
     Pacing,
     Restart,
     Retrying,
-    ScopeSpend,
     TextDelta,
     cached_conversation,
     correlation_scope,
@@ -60,92 +55,8 @@ from resilient.ratelimit_headers import RateLimitSnapshot
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-ACTIONS = ("send", "retry")
 LEASE_CHECK_MARGIN = 0.5  # seconds after a lease would lapse before checking it
 BROKEN_MESSAGE = "Something went wrong on our side. Your message is kept; try again."
-
-
-@dataclass(frozen=True)
-class Admitted:
-    started: store.StartedTurn
-    backend: Backend
-    fault_plan: str
-    retry: bool
-    spend: ScopeSpend  # stored spend of each budget scope when the turn was admitted
-    history: list[tuple[str, str]]
-
-
-def _limits() -> BudgetLimits:
-    return BudgetLimits(
-        conversation=Cap(cost_usd=settings.BUDGET_CONVERSATION_USD),
-        learner_daily=Cap(cost_usd=settings.BUDGET_LEARNER_DAY_USD),
-        global_daily=Cap(cost_usd=settings.BUDGET_GLOBAL_DAY_USD),
-    )
-
-
-def _turn_limits(backend: Backend) -> TurnLimits:
-    """The rate limit always; the budgets only for a turn that is really billed."""
-    budget = None if backend.offline else _limits()
-    return TurnLimits(per_minute=settings.CHAT_MESSAGES_PER_MINUTE, budget=budget)
-
-
-async def admit(
-    conversation: Conversation, module: Module, lab: Lab, user_id: int, data: dict[str, Any]
-) -> Admitted | Refused:
-    """Refuse the frame with a sentence for the learner, or save it and reserve the turn."""
-    action = data.get("action", "send")
-    if action not in ACTIONS:
-        return Refused(f"Unknown action {str(action)[:40]!r}: the page can send or try again.")
-    retry_of: Message | None = None
-    text: str | None = None
-    if action == "send":
-        text = data.get("message")
-        problem = check_text(text, settings.CHAT_MAX_MESSAGE_CHARS)
-        if problem:
-            return Refused(problem)
-    else:
-        retry_of = await store.unanswered_user_message(conversation.pk)
-        if retry_of is None:
-            return Refused("There is no unanswered message to try again.")
-    backend = choose_backend(await switch.acurrent())
-    chosen = data.get("faults")
-    drill = chosen if isinstance(chosen, str) and chosen != "none" else ""
-    try:
-        plan = drill_plan(drill or None)
-    except KeyError:
-        return Refused("That fault drill does not exist; pick one from the list.")
-    if plan and not backend.offline:
-        return Refused("Fault drills run on the offline coach only.")
-    if backend.offline and not plan:
-        plan = settings.COACH_FAULTS or None
-    if plan:
-        try:
-            fault_headers(plan, 0)
-        except PlanError as exc:
-            logger.error("bad fault plan %r: %s", plan, exc)
-            return Refused("The fault plan for this server is not valid; tell the instructor.")
-    request = store.TurnRequest(
-        text,
-        retry_of,
-        backend.kind,
-        backend.model,
-        plan or "",
-        limits=_turn_limits(backend),
-        system_tokens=coach_system(module, lab).tokens,
-        max_tokens=settings.COACH_MAX_TOKENS,
-        drill=drill,
-    )
-    admission = await store.admit_turn(conversation, user_id, request, timezone.now())
-    if isinstance(admission, Refused):
-        return admission
-    return Admitted(
-        admission.started,
-        backend,
-        plan or "",
-        retry=retry_of is not None,
-        spend=admission.spend,
-        history=admission.history,
-    )
 
 
 def status(text: str) -> str:
@@ -402,7 +313,7 @@ async def _stream(
     user_id = started.turn.user_id
     # An offline turn is billed nothing real: no budget guards it and none records its
     # simulated price (the page shows that price as simulated, from the turn's tokens).
-    budget = None if admitted.backend.offline else Budget(_limits(), store=budget_store)
+    budget = None if admitted.backend.offline else Budget(budget_limits(), store=budget_store)
     client = client_for(admitted.backend, budget)
     headers = fault_headers(admitted.fault_plan, started.turn.pk) if admitted.fault_plan else None
     outlet = relay.outlet

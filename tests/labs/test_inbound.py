@@ -10,7 +10,7 @@ import logging
 import pytest
 from channels.db import database_sync_to_async
 
-from labs import inbound, turns
+from labs import admission, inbound
 from labs.models import Message
 from tests.labs.conftest import connected, make_conversation, receive, send, until_idle
 
@@ -142,7 +142,7 @@ async def test_when_admission_fails_the_learner_is_told_the_message_was_not_sent
     async def broken(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(turns, "admit", broken)
+    monkeypatch.setattr(admission, "admit", broken)
     conversation = await database_sync_to_async(make_conversation)(learner)
     async with connected(learner, conversation.pk) as comm:
         await send(comm, message="Will this be kept?")
