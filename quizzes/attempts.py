@@ -15,6 +15,7 @@ from django.utils import timezone
 from course.content import Module, Question, Quiz
 from quizzes.grading import Result, Verdict, grade, grade_question
 from quizzes.models import TEST_SLUG, Answer, Attempt
+from quizzes.shuffle import attempt_seed
 
 
 class AttemptError(Exception):
@@ -65,6 +66,12 @@ def open_attempt(user: AbstractBaseUser, module: Module, quiz: Quiz) -> Attempt 
     ).first()
 
 
+def next_seed(user: AbstractBaseUser, module: Module, quiz: Quiz) -> int:
+    """The option-order seed the learner's next attempt at this quiz will be stored with."""
+    taken = Attempt.objects.filter(user_id=user.pk, module=module.slug, quiz=quiz_slug(quiz))
+    return attempt_seed(user.pk, module.slug, quiz_slug(quiz), taken.count())
+
+
 def start_attempt(user: AbstractBaseUser, module: Module, quiz: Quiz) -> Attempt:
     """The learner's open attempt at this quiz, created when there is none."""
     existing = open_attempt(user, module, quiz)
@@ -79,6 +86,7 @@ def start_attempt(user: AbstractBaseUser, module: Module, quiz: Quiz) -> Attempt
                 kind=Attempt.Kind.TEST if quiz.is_test else Attempt.Kind.QUIZ,
                 content_version=module.version,
                 pass_mark=module.pass_mark if quiz.is_test else None,
+                seed=next_seed(user, module, quiz),
             )
     except IntegrityError:
         # Another request opened one a moment ago; the constraint allows only one.

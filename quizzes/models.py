@@ -32,6 +32,9 @@ class Attempt(models.Model):
         blank=True,
         help_text="Set by “Try again” before the last answer; the answers are kept.",
     )
+    seed = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Orders the options; empty on attempts ordered by id."
+    )
     score = models.PositiveSmallIntegerField(null=True, blank=True)
     total = models.PositiveSmallIntegerField(null=True, blank=True)
     passed = models.BooleanField(null=True, blank=True)
@@ -57,6 +60,11 @@ class Attempt(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.finished_at is not None
+
+    @property
+    def option_seed(self) -> int:
+        """Attempts stored before seeds existed keep the order their id gave them."""
+        return self.seed if self.seed is not None else self.pk
 
     @property
     def percent(self) -> int | None:

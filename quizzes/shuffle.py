@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 
 from course.content import Option, Question
+
+
+def attempt_seed(user_id: int, module: str, quiz: str, ordinal: int) -> int:
+    """The seed of a learner's attempt at a quiz, `ordinal` counting their earlier attempts.
+
+    It is known before the attempt is stored, so the quiz page can show the order an attempt
+    will have without writing anything: the first answer stores the attempt with this seed.
+    """
+    digest = hashlib.sha256(f"{user_id}:{module}:{quiz}:{ordinal}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") >> 1  # fits a PositiveIntegerField everywhere
 
 
 def option_order(question: Question, seed: int) -> tuple[Option, ...]:

@@ -22,6 +22,7 @@ from quizzes.attempts import (
     answer_quiz_question,
     answers_of,
     latest_attempt,
+    next_seed,
     open_attempt,
     owned_attempt,
     restart_quiz,
@@ -98,8 +99,11 @@ def _quiz_context(
     request: HtmxHttpRequest, module: Module, quiz: Quiz, attempt: Attempt | None
 ) -> dict[str, Any]:
     answers = answers_of(attempt) if attempt else {}
-    # Options in the attempt's own order: shuffled per attempt, the same on every reload.
-    questions = question_views(quiz, answers, reveal=True, seed=attempt.pk if attempt else None)
+    # Options in the attempt's own order: shuffled per attempt, the same on every reload. Before
+    # the first answer stores the attempt, the page shows the order it will be stored with.
+    user = learner(request)
+    seed = attempt.option_seed if attempt else next_seed(user, module, quiz)
+    questions = question_views(quiz, answers, reveal=True, seed=seed)
     return {
         "module": module,
         "quiz": quiz,
@@ -108,7 +112,7 @@ def _quiz_context(
         "attempt": attempt,
         "questions": questions,
         "answered_count": sum(1 for view in questions if view.verdict),
-        "summary": summarise(_finished(learner(request), module, quiz)),
+        "summary": summarise(_finished(user, module, quiz)),
         "quiz_url": reverse("quiz", args=[module.slug, quiz.slug]),
     }
 
@@ -122,11 +126,9 @@ def quiz(request: HtmxHttpRequest, module: str, slug: str) -> HttpResponse:
         return _missing(request, mod, slug, "quiz")
     if request.method == "POST":
         return _answer(request, mod, item)
-    # A first visit opens the attempt (at most one is open), so its option order exists before
-    # the first answer; an unanswered attempt is not counted anywhere.
-    attempt = latest_attempt(learner(request), mod, item) or start_attempt(
-        learner(request), mod, item
-    )
+    # Looking writes nothing (a prefetch or a visit that never answers leaves no attempt): the
+    # first answer stores the attempt.
+    attempt = latest_attempt(learner(request), mod, item)
     return render(request, "quizzes/quiz.html", _quiz_context(request, mod, item, attempt))
 
 
@@ -219,7 +221,7 @@ def _test_page(
             errors = dict.fromkeys(error.unanswered, UNANSWERED) or {
                 error.question_id: error.message
             }
-        views = question_views(test, answers, reveal=False, seed=attempt.pk, errors=errors)
+        views = question_views(test, answers, reveal=False, seed=attempt.option_seed, errors=errors)
         context["questions"] = views
         context["answered"] = sum(1 for view in views if view.chosen_id)
     return render(request, "quizzes/test.html", context, status=status)
@@ -358,7 +360,7 @@ def module_test_result(request: HtmxHttpRequest, module: str, attempt: int) -> H
         "module": mod,
         "test": test,
         "attempt": item,
-        "questions": question_views(test, answers_of(item), reveal=True, seed=item.pk),
+        "questions": question_views(test, answers_of(item), reveal=True, seed=item.option_seed),
         "is_own": item.user_id == request.user.pk,
         "needed": needed_to_pass(item.total or 0, item.pass_mark or mod.pass_mark),
     }

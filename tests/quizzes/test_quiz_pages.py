@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from quizzes.models import Answer, Attempt
+from quizzes.shuffle import option_order
 
 URL = reverse("quiz", args=["quizfix", "alpha"])
 RIGHT = {"alpha-q1": "opt-a", "alpha-q2": "opt-b", "alpha-q3": "opt-c"}
@@ -128,14 +129,57 @@ def test_options_are_shuffled_per_attempt_and_stay_put_on_reload(learner_client,
     assert option_orders(learner_client.get(URL).content.decode()) != first
 
 
-def test_a_first_visit_opens_one_attempt_that_counts_nowhere_until_answered(
+def test_looking_at_a_quiz_stores_nothing(learner_client, quiz_content):
+    for extra in ({}, {"HTTP_SEC_PURPOSE": "prefetch"}, {"HTTP_HX_REQUEST": "true"}):
+        assert learner_client.get(URL, **extra).status_code == 200
+    assert not Attempt.objects.exists()
+    assert "Not started" in learner_client.get("/").content.decode()
+
+
+def reviewed_order(html: str, question: str) -> list[str]:
+    letters = re.findall(rf'<span class="option-text">Option ([A-D]) of {question}</span>', html)
+    return [f"opt-{letter.lower()}" for letter in letters]
+
+
+def test_the_first_answer_stores_the_attempt_in_the_order_the_page_showed(
     learner_client, learner, quiz_content
 ):
-    for _ in range(3):
-        learner_client.get(URL)
+    shown = option_orders(learner_client.get(URL).content.decode())
+    response = answer(learner_client, "alpha-q1", "opt-b", HTTP_HX_REQUEST="true")
+    assert "Not quite. Why alpha-q1 is subtle." in response.content.decode()
+    assert reviewed_order(response.content.decode(), "alpha-q1") == shown["alpha-q1"]
     attempt = Attempt.objects.get(user=learner)
-    assert not attempt.is_finished and not attempt.answers.exists()
+    assert list(attempt.answers.values_list("question_id", "option_id")) == [("alpha-q1", "opt-b")]
+    reloaded = learner_client.get(URL).content.decode()
+    assert "1 of 3 answered in this attempt." in reloaded
+    assert reviewed_order(reloaded, "alpha-q1") == shown["alpha-q1"]
+    assert option_orders(reloaded) == {q: shown[q] for q in ("alpha-q2", "alpha-q3")}
+
+
+def test_an_empty_attempt_stored_by_a_visit_counts_nowhere_and_keeps_its_order(
+    learner_client, learner, instructor_client, module
+):
+    """Visits used to store an attempt before the first answer; those rows are kept as they are."""
+    empty = Attempt.objects.create(
+        user=learner, module="quizfix", quiz="alpha", kind="quiz", content_version=module.version
+    )
+    assert empty.seed is None
+    shown = option_orders(learner_client.get(URL).content.decode())
+    assert shown == {
+        q.id: [o.id for o in option_order(q, empty.pk)] for q in module.quizzes["alpha"].questions
+    }
+    assert "No finished attempts yet" in learner_client.get(URL).content.decode()
     assert "Not started" in learner_client.get("/").content.decode()
+    progress = learner_client.get(reverse("progress")).content.decode()
+    assert re.search(r"Lesson Alpha quiz</a></th>\s*<td>—</td>\s*<td>not taken yet</td>", progress)
+    report = instructor_client.get(reverse("analytics")).content.decode()
+    assert "0 finished attempts, 0 learners</summary>" in report
+    export = instructor_client.get(reverse("analytics_csv", args=["quizfix"])).content.decode()
+    assert export.count("\n") == 1  # the header alone
+
+    answer(learner_client, "alpha-q1", "opt-a")
+    assert Attempt.objects.get(user=learner).pk == empty.pk  # answered in the same attempt
+    assert option_orders(learner_client.get(URL).content.decode())["alpha-q2"] == shown["alpha-q2"]
 
 
 def test_try_again_part_way_keeps_the_answers_for_analytics_and_starts_afresh(

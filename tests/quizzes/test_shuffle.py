@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from course.content import Option, Question
-from quizzes.shuffle import option_order
+from quizzes.shuffle import attempt_seed, option_order
 
 QUESTION = Question(
     "q1", "Prompt", tuple(Option(o, o.upper(), o == "a") for o in "abcd"), "Correct.", "Not quite."
@@ -51,3 +51,16 @@ def test_the_order_survives_a_restart_with_a_different_hash_seed():
         for hash_seed in (1, 2, 3)
     }
     assert runs == {"".join(ids(7))}
+
+
+def test_each_learner_and_each_attempt_gets_its_own_seed():
+    seeds = {
+        attempt_seed(user, module, quiz, ordinal)
+        for user in (1, 2)
+        for module in ("m", "n")
+        for quiz in ("alpha", "test")
+        for ordinal in range(5)
+    }
+    assert len(seeds) == 40
+    assert all(0 <= seed < 2**31 for seed in seeds)  # a PositiveIntegerField on every database
+    assert attempt_seed(1, "m", "alpha", 0) == attempt_seed(1, "m", "alpha", 0)
