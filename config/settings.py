@@ -184,6 +184,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True
 AXES_LOCKOUT_CALLABLE = "course.accounts.locked_out"
+# Password-reset email (course.reset_limit): per PASSWORD_RESET_WINDOW_MINUTES, at most
+# PASSWORD_RESET_LIMIT_PER_EMAIL requests name one email address and at most
+# PASSWORD_RESET_LIMIT_PER_CLIENT come from one address (higher: a class may share one).
+PASSWORD_RESET_LIMIT_PER_EMAIL = envint("PASSWORD_RESET_LIMIT_PER_EMAIL", 3, minimum=1)
+PASSWORD_RESET_LIMIT_PER_CLIENT = envint("PASSWORD_RESET_LIMIT_PER_CLIENT", 20, minimum=1)
+PASSWORD_RESET_WINDOW = timedelta(minutes=envint("PASSWORD_RESET_WINDOW_MINUTES", 15, minimum=1))
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

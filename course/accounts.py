@@ -1,8 +1,10 @@
-"""Accounts: sign-up with an email address, the learner's account page, and the answer to a
-login paused after too many wrong passwords.
+"""Accounts: sign-up with an email address, the learner's account page, the answer to a login
+paused after too many wrong passwords, and the password-reset form that stops sending email
+after too many requests.
 
 Log in, log out, password change and password reset are Django's own views (wired in
-course/urls.py) with templates in templates/registration/ in the site's style.
+course/urls.py; the reset form adds the limit of course.reset_limit) with templates in
+templates/registration/ in the site's style.
 
 The email address is required at sign-up: it is the only way back into an account whose password
 is forgotten, and the account holds what the learner earned (read lessons, quiz and test scores,
@@ -11,19 +13,25 @@ lab conversations). It is used for password reset only and shown to no one else.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, cast
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, UserCreationForm
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
+
+from course import reset_limit
+
+logger = logging.getLogger(__name__)
 
 EMAIL_HELP = "Used only to reset a forgotten password; never shown to anyone else."
 
@@ -127,3 +135,17 @@ def locked_out(
         {"form": form, "next": _safe_next(request) or "", "lockout": lockout_sentence(minutes)},
         status=429,
     )
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset form, which refuses (429) once too many reset emails were asked for: the
+    form again with a sentence saying why and for how long, the typed address in its box, and
+    no email. It refuses an address with no account the same way, so it reveals none."""
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        refusal = reset_limit.admit(self.request, form.cleaned_data["email"])
+        if refusal is None:
+            return super().form_valid(form)
+        logger.warning("password reset refused", extra={"limit": refusal.limit})
+        form.add_error(None, refusal.sentence)
+        return self.render_to_response(self.get_context_data(form=form), status=429)

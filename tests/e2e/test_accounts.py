@@ -100,3 +100,20 @@ def test_it_resets_a_forgotten_password_and_changes_it_from_the_account_page(tou
     log_in(learner, username, CHANGED_PASSWORD)
     expect(page.get_by_role("button", name=re.compile("Log out"))).to_be_visible()
     learner.check("home after the change")
+
+
+def test_it_stops_sending_reset_links_after_too_many_and_keeps_the_typed_address(tour):
+    visitor = tour.visitor("visitor")
+    page = visitor.goto("/accounts/password/reset/", "reset your password")
+    address = "e2e-Too-Many@example.org"  # no account has it: refused all the same
+    for number in range(1, 4):  # PASSWORD_RESET_LIMIT_PER_EMAIL's default
+        page.get_by_label("Email").fill(address)
+        page.get_by_role("button", name="Send the reset link").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
+        visitor.check(f"reset link {number} sent")
+        page.go_back()
+    page.get_by_label("Email").fill(address)
+    page.get_by_role("button", name="Send the reset link").click()
+    expect(page.get_by_role("alert")).to_contain_text("so no email was sent. Try again in")
+    expect(page.get_by_label("Email")).to_have_value(address)
+    visitor.check_everywhere("reset refused")
