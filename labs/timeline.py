@@ -5,6 +5,10 @@ the rate-limit headroom of the last response) as plain geometry that `labs/lab.h
 inline SVG. Each attempt is a row: held back by our own pacing, sent and waiting for its first
 words, text arriving, then the wait before the next attempt and why (`retry-after`, backoff).
 The sentences under the picture are its text alternative, step by step.
+
+Across, everything is placed in percent of the plot (the part right of the row labels), never
+in a viewBox: the chart takes the width it is given and its text stays at its CSS size, so a
+phone shows labels as large as a desktop's, on a shorter axis. Down, it is in CSS pixels.
 """
 
 from __future__ import annotations
@@ -14,15 +18,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-WIDTH = 640
-GUTTER = 84  # row labels on the left
-RIGHT = 20
+# The plot at its widest, in CSS px: the chart's max-width less the row labels' gutter and
+# the right margin (labs.css: .timeline-chart, .tl-rows, .tl-plot). Narrower, the page hides
+# the bar texts that no longer fit (labs.js).
+PLOT = 640 - 84 - 20
 ROW = 26
 BAR = 16
 TOP = 6
 AXIS = 30
-MIN_BAR = 2.0  # a span too short to see is still drawn this wide
-BAR_TEXT_MIN = 64.0  # narrower bars carry no text (the sentences say it)
+MIN_BAR = 2.0  # px at the widest: a span too short to see is still drawn
+BAR_TEXT_MIN = 64.0  # px at the widest: narrower bars carry no text (the sentences say it)
 
 SHORT = {"governor": "pacing", "request": "waiting", "stream": "text", "wait": "wait"}
 
@@ -40,7 +45,7 @@ STOPPED = {
 @dataclass(frozen=True)
 class Bar:
     kind: str
-    x: float
+    x: float  # percent of the plot's width, as are `width` and every x below
     y: float
     width: float
     text: str  # drawn inside the bar when it is wide enough
@@ -50,10 +55,6 @@ class Bar:
     @property
     def height(self) -> int:
         return BAR
-
-    @property
-    def text_x(self) -> float:
-        return round(self.x + 4, 1)
 
     @property
     def text_y(self) -> float:
@@ -82,8 +83,7 @@ class Marker:
 
 @dataclass(frozen=True)
 class Timeline:
-    width: int
-    height: int
+    height: int  # CSS px; the chart is as wide as its box
     axis_y: float
     tick_y: float  # where the tick marks end
     label_y: float  # baseline of the tick labels
@@ -165,10 +165,9 @@ def build(
     rows = {attempt: index for index, attempt in enumerate(attempts)}
     last_end = max(float(span["end"]) for span in spans)
     total = max(last_end, (latency_ms or 0) / 1000, 0.001)
-    plot = WIDTH - GUTTER - RIGHT
 
     def x_of(moment: float) -> float:
-        return round(GUTTER + plot * max(0.0, moment) / total, 1)
+        return round(100 * max(0.0, moment) / total, 2)
 
     def row_top(attempt: int) -> float:
         return TOP + rows[attempt] * ROW
@@ -176,7 +175,7 @@ def build(
     bars = []
     for span in spans:
         x1, x2 = x_of(float(span["start"])), x_of(float(span["end"]))
-        width = max(MIN_BAR, round(x2 - x1, 1))
+        width = max(100 * MIN_BAR / PLOT, round(x2 - x1, 2))
         kind = str(span["kind"])
         text = _wait_text(span.get("note", "")) if kind == "wait" else SHORT.get(kind, kind)
         bars.append(
@@ -185,7 +184,7 @@ def build(
                 x=x1,
                 y=row_top(int(span["attempt"])) + (ROW - BAR) / 2,
                 width=width,
-                text=text if width >= BAR_TEXT_MIN else "",
+                text=text if width * PLOT / 100 >= BAR_TEXT_MIN else "",
                 title=_sentence(span),
                 failed=kind in ("request", "stream") and bool(span.get("note")),
             )
@@ -212,7 +211,6 @@ def build(
         f"{len(waits)} wait{'s' if len(waits) != 1 else ''}. {ending}"
     )
     return Timeline(
-        width=WIDTH,
         height=int(axis_y + AXIS),
         axis_y=axis_y,
         tick_y=round(axis_y + 4, 1),

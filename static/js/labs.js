@@ -11,6 +11,9 @@
 //   sentence: a frame that large would only make the server close the socket.
 // - When the socket closes, the status line says why; "reconnecting" only when hx-ws does.
 // - While the coach replies, Send becomes Stop, and Enter does not send (it says why).
+// - A reply's timeline is as wide as the reply: where that is narrow, a bar's word that would
+//   spill out of its bar, or a tick label that would run into the one before, is hidden (the
+//   numbered sentences under the chart say everything it shows).
 (() => {
   "use strict";
 
@@ -144,6 +147,36 @@
     const box = input();
     box.value = button.dataset.opener;
     box.focus();
+  });
+
+  const TICK_GAP = 6; // px between two tick labels
+  const BAR_PADDING = 8; // px: the word starts 4 px into its bar (dx), and keeps 4 at its end
+
+  function fitTimeline(chart) {
+    for (const word of chart.querySelectorAll(".tl-bar-text")) {
+      const bar = word.parentElement.querySelector("rect");
+      const spills = word.getComputedTextLength() + BAR_PADDING > bar.getBBox().width;
+      word.classList.toggle("tl-unfit", spills);
+    }
+    let right = -Infinity;
+    for (const label of chart.querySelectorAll(".tl-tick-label")) {
+      const box = label.getBBox();
+      const fits = box.x >= right + TICK_GAP;
+      label.classList.toggle("tl-unfit", !fits);
+      if (fits) right = box.x + box.width;
+    }
+  }
+
+  // A closed "Under the hood" has no layout to measure: fit a timeline when it opens.
+  document.addEventListener(
+    "toggle",
+    (event) => {
+      if (event.target.open) event.target.querySelectorAll(".timeline-chart").forEach(fitTimeline);
+    },
+    true,
+  );
+  window.addEventListener("resize", () => {
+    document.querySelectorAll("details[open] .timeline-chart").forEach(fitTimeline);
   });
 
   document.addEventListener("change", (event) => {

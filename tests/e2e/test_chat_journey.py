@@ -146,6 +146,7 @@ def test_the_timeline_shows_a_429_storm_and_a_dropped_stream(tour):
     expect(storm.locator(".timeline-steps li").filter(has_text="retry-after 1s")).to_have_count(2)
     storm.locator(".turn-timeline").scroll_into_view_if_needed()
     learner.check("timeline of a 429 storm")
+    look_at_timeline(learner, page, storm, "storm-timeline")
 
     dropped = run_drill(learner, page, "dropped-stream", "What if the stream breaks?")
     chart = dropped.get_by_role("img", name=re.compile("Timeline of the reply: 2 attempts"))
@@ -157,15 +158,68 @@ def test_the_timeline_shows_a_429_storm_and_a_dropped_stream(tour):
     look_at_timeline(learner, page, dropped, "timeline")
 
 
+# Every text of a timeline as drawn: its size on screen (the font size times the scale the SVG
+# applies), its box, and for a bar's word the bar's left and right edges.
+TIMELINE_TEXTS = """
+figure => {
+  const chart = figure.querySelector(".timeline-chart");
+  const edge = chart.getBoundingClientRect();
+  return [...chart.querySelectorAll("text")]
+    .filter(text => getComputedStyle(text).visibility !== "hidden")
+    .map(text => {
+      const box = text.getBoundingClientRect();
+      const inBar = text.classList.contains("tl-bar-text");
+      const bar = inBar ? text.parentElement.querySelector("rect").getBoundingClientRect() : null;
+      return {
+        text: text.textContent,
+        px: parseFloat(getComputedStyle(text).fontSize) * text.getScreenCTM().a,
+        box: [box.left, box.top, box.right, box.bottom],
+        bar: bar ? [bar.left, bar.right] : null,
+        chart: [edge.left, edge.top, edge.right, edge.bottom],
+      };
+    });
+}
+"""
+
+
+def readable_timeline(reply, where: str) -> list[str]:
+    """The timeline's visible texts, after checking each is at least 12 px on screen, inside
+    the chart (not cut off), clear of every other text, and a bar's word inside its bar."""
+    texts = reply.locator(".turn-timeline").evaluate(TIMELINE_TEXTS)
+    for t in texts:
+        assert t["px"] >= 12, f"{where}: {t['text']!r} is drawn at {t['px']:.1f} px"
+        left, top, right, bottom = t["box"]
+        c_left, c_top, c_right, c_bottom = t["chart"]
+        inside = left >= c_left - 0.5 and right <= c_right + 0.5
+        assert inside and top >= c_top - 0.5 and bottom <= c_bottom + 0.5, (
+            f"{where}: {t['text']!r} {t['box']} is cut off by the chart {t['chart']}"
+        )
+        if t["bar"]:
+            assert t["bar"][0] <= left and right <= t["bar"][1], (
+                f"{where}: {t['text']!r} {t['box']} spills out of its bar {t['bar']}"
+            )
+    for i, a in enumerate(texts):
+        for b in texts[i + 1 :]:
+            wide = min(a["box"][2], b["box"][2]) - max(a["box"][0], b["box"][0])
+            high = min(a["box"][3], b["box"][3]) - max(a["box"][1], b["box"][1])
+            assert wide <= 0.5 or high <= 0.5, f"{where}: {a['text']!r} overlaps {b['text']!r}"
+    return [t["text"] for t in texts]
+
+
 def look_at_timeline(learner, page, reply, label: str) -> None:
-    """The timeline at 1280 px and 390 px, light and dark, each checked by axe; no page wider
-    than its screen."""
+    """The timeline at 1280 px and 390 px, light and dark, each checked by axe and pictured on
+    its own; its text readable at both widths; no page wider than its screen."""
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
         for width, height in ((1280, 900), (390, 844)):
             page.set_viewport_size({"width": width, "height": height})
-            reply.locator(".turn-timeline").scroll_into_view_if_needed()
+            figure = reply.locator(".turn-timeline")
+            figure.scroll_into_view_if_needed()
             learner.check(f"{label} {width}px {scheme}")
+            figure.screenshot(path=learner.folder / f"{label}-chart-{width}px-{scheme}.png")
+            where = f"{label} at {width} px ({scheme})"
+            shown = readable_timeline(reply, where)
+            assert {"Attempt 1", "Attempt 2", "0 s"} <= set(shown), f"{where}: shows {shown}"
             wide = page.evaluate("() => document.documentElement.scrollWidth")
             assert wide <= width, f"{label}: the page is {wide} px wide on a {width} px screen"
     page.emulate_media(color_scheme="light")

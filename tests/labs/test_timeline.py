@@ -26,8 +26,8 @@ def test_each_attempt_is_a_row_and_time_runs_left_to_right():
     assert picture is not None
     assert [row.label for row in picture.rows] == ["Attempt 1", "Attempt 2"]
     xs = [bar.x for bar in picture.bars]
-    assert xs == sorted(xs) and xs[0] == timeline.GUTTER
-    assert picture.bars[-1].x + picture.bars[-1].width <= timeline.WIDTH - timeline.RIGHT + 0.1
+    assert xs == sorted(xs) and xs[0] == 0  # percent of the plot: the page gives the width
+    assert picture.bars[-1].x + picture.bars[-1].width == 100
     rows = {bar.kind: bar.y for bar in picture.bars}
     assert rows["request"] > picture.bars[0].y  # the last request is on the second row
     assert picture.bars[1].text == "retry-after" and picture.bars[0].failed
@@ -74,3 +74,12 @@ def test_headroom_reads_as_what_is_left():
         "48 of 50 requests left this minute (full again in 2.40 s)",
         "7,000 of 8,000 output tokens left this minute",
     ]
+
+
+def test_a_bar_too_narrow_for_its_word_at_the_widest_carries_none():
+    picture = timeline.build(STORM, outcome="completed", ttft_ms=1700, latency_ms=4000)
+    assert picture is not None
+    request, wait, governor, *_ = picture.bars
+    assert request.text == "" and request.width * timeline.PLOT / 100 >= timeline.MIN_BAR
+    assert wait.text == "retry-after"
+    assert governor.text == ""  # 0.25 s of 4 s is 33 px at the widest: too narrow for "pacing"
