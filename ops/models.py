@@ -1,4 +1,4 @@
-"""Operations state kept in the database: the totals of pruned turns.
+"""Operations state kept in the database: the totals of pruned turns, real and drill.
 
 It lives in the database rather than in memory so that every worker process reads the same
 value and nothing is lost on a restart.
@@ -48,3 +48,25 @@ class TelemetryCarry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model}/{self.lab}/{self.outcome}: {self.turns} turns"
+
+
+class DrillCarry(models.Model):
+    """How many pruned fault-drill turns `coach_drill_turns_total` counted, per drill and outcome.
+
+    Drill turns are in no `TelemetryCarry` row (they are left out of every other series), so
+    they are carried here, for the same reason.
+    """
+
+    drill = models.CharField(max_length=40)
+    outcome = models.CharField(max_length=16)
+    turns = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["drill", "outcome"], name="ops_drill_carry_one_row_per_labels"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.drill}/{self.outcome}: {self.turns} turns"

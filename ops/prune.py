@@ -1,9 +1,9 @@
 """Delete coach-turn rows past the retention period, keeping the metrics' totals.
 
-Each batch is one transaction: its rows' totals are added to `TelemetryCarry`, then the rows
-are deleted, so `/metrics` reports the same counters before and after (Prometheus would read a
-drop as a counter reset). Running rows are deleted too but carry nothing: they were never
-counted.
+Each batch is one transaction: its rows' totals are added to `TelemetryCarry` (fault-drill
+turns: their count to `DrillCarry`), then the rows are deleted, so `/metrics` reports the same
+counters before and after (Prometheus would read a drop as a counter reset). Running rows are
+deleted too but carry nothing: they were never counted.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import F
 
-from ops.turn_metrics import Totals, aggregate
+from ops.turn_metrics import DrillLabels, Totals, aggregate, drill_counts
 
 BATCH = 2000
 
@@ -45,6 +45,14 @@ def _carry(key: tuple[str, str, str, str, str], t: Totals) -> None:
     TelemetryCarry.objects.filter(pk=row.pk).update(**updates)
 
 
+def _carry_drills(key: DrillLabels, turns: int) -> None:
+    from ops.models import DrillCarry
+
+    drill, outcome = key
+    row, _ = DrillCarry.objects.select_for_update().get_or_create(drill=drill, outcome=outcome)
+    DrillCarry.objects.filter(pk=row.pk).update(turns=F("turns") + turns)
+
+
 def prune(before: datetime, *, batch: int = BATCH, dry_run: bool = False) -> Pruned:
     """Remove turns that started before `before`; returns how many went."""
     from labs.models import CoachTurn
@@ -65,6 +73,8 @@ def prune(before: datetime, *, batch: int = BATCH, dry_run: bool = False) -> Pru
             chunk = CoachTurn.objects.filter(id__in=ids)
             for key, t in aggregate(chunk.filter(drill="")).items():
                 _carry(key, t)
+            for drill_key, n in drill_counts(chunk).items():
+                _carry_drills(drill_key, n)
             deleted, _ = chunk.delete()
         total += len(ids)
         batches += 1

@@ -2,8 +2,9 @@
 
 Why from the database: every worker (and every host) writes its turns to the same table, so
 whichever worker answers `/metrics` reports the same totals, and restarts lose nothing. Rows
-deleted by `prune_telemetry` are first added to `TelemetryCarry`, so the counters never go
-down. Cost: one grouped query over the retained rows per scrape (see docs/runbook.md).
+deleted by `prune_telemetry` are first added to `TelemetryCarry` (fault-drill turns to
+`DrillCarry`), so the counters never go down. Cost: one grouped query over the retained rows
+per scrape (see docs/runbook.md).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ LATENCY_BUCKETS_MS = (500, 1000, 2000, 5000, 10_000, 20_000, 30_000, 60_000, 120
 STALE_RUNNING = timedelta(minutes=10)
 
 Labels = tuple[str, str, str, str, str]
+DrillLabels = tuple[str, str]  # (drill, outcome)
 
 
 @dataclass
@@ -158,7 +160,7 @@ class TurnCollector:
         self,
         all_totals: dict[Labels, Totals],
         gauges: Gauges,
-        drills: dict[tuple[str, str], int] | None = None,
+        drills: dict[DrillLabels, int] | None = None,
     ) -> None:
         self.all_totals = all_totals
         self.gauges = gauges
@@ -254,20 +256,28 @@ def running_now(now: datetime) -> int:
     return running.filter(drill="").count()
 
 
-def drill_totals() -> dict[tuple[str, str], int]:
-    """Finished fault-drill turns by (drill, outcome): exported apart from the real turns."""
-    from django.db.models import Count
-
-    from labs.models import CoachTurn
-
+def drill_counts(turns: QuerySet[Any]) -> dict[DrillLabels, int]:
+    """Finished fault-drill turns of the queryset by (drill, outcome)."""
     rows = (
-        CoachTurn.objects.exclude(drill="")
+        turns.exclude(drill="")
         .exclude(outcome="running")
         .order_by()
         .values_list("drill", "outcome")
         .annotate(n=Count("id"))
     )
     return {(drill, outcome): n for drill, outcome, n in rows}
+
+
+def drill_totals() -> dict[DrillLabels, int]:
+    """Every finished fault-drill turn, exported apart from the real turns: live rows plus what
+    pruning carried over."""
+    from labs.models import CoachTurn
+    from ops.models import DrillCarry
+
+    merged = {(c.drill, c.outcome): c.turns for c in DrillCarry.objects.all()}
+    for key, n in drill_counts(CoachTurn.objects.all()).items():
+        merged[key] = merged.get(key, 0) + n
+    return merged
 
 
 def exposition(gauges: Gauges) -> bytes:

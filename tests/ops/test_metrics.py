@@ -268,3 +268,51 @@ def test_drill_turns_are_counted_apart_from_the_coach_series(instructor_client, 
     assert 'coach_drill_turns_total{drill="outage",outcome="degraded"} 1.0' in body
     assert "coach_degraded_turns_total{" not in body
     assert 'outcome="degraded"' not in body.split("coach_drill_turns")[0]
+
+
+def _counters(client) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every `_total` sample a scrape of /metrics shows."""
+    return {
+        k: v for k, v in samples(client.get("/metrics").content).items() if k[0].endswith("_total")
+    }
+
+
+def test_pruning_keeps_every_total_and_the_drill_count_exactly(instructor_client, turns):
+    now = timezone.now()
+    for days in (40, 1):
+        turns(started=now - timedelta(days=days), attempts=2, cost_usd=Decimal("0.02"))
+        turns(
+            started=now - timedelta(days=days),
+            outcome="degraded",
+            degraded_kind="overloaded",
+            drill="outage",
+            attempts=3,
+            cost_usd=Decimal("0"),
+        )
+    turns(started=now - timedelta(days=45), outcome="completed", drill="storm")
+    turns(started=now - timedelta(days=45), outcome="running", drill="storm", finished=None)
+    before = _counters(instructor_client)
+    assert value(before, "coach_drill_turns_total", drill="outage", outcome="degraded") == 2
+    assert value(before, "coach_drill_turns_total", drill="storm", outcome="completed") == 1
+
+    assert prune(now - timedelta(days=30), batch=2).turns == 4
+
+    after = _counters(instructor_client)
+    lowered = {k: (v, after.get(k)) for k, v in before.items() if after.get(k, 0) < v}
+    assert lowered == {}
+    drills = {k: v for k, v in before.items() if k[0] == "coach_drill_turns_total"}
+    assert {k: after[k] for k in drills} == drills
+    assert {k for k in after if k[0] == "coach_drill_turns_total"} == set(drills)
+
+
+def test_drill_turns_after_pruning_keep_counting_up(instructor_client, turns):
+    now = timezone.now()
+    outage = {"drill": "outage", "outcome": "degraded"}
+    turns(started=now - timedelta(days=40), degraded_kind="overloaded", **outage)
+    prune(now - timedelta(days=30))
+    assert value(_counters(instructor_client), "coach_drill_turns_total", **outage) == 1
+    turns(started=now, degraded_kind="overloaded", **outage)
+    assert value(_counters(instructor_client), "coach_drill_turns_total", **outage) == 2
+    prune(now + timedelta(minutes=1))
+    turns(started=now + timedelta(minutes=2), degraded_kind="overloaded", **outage)
+    assert value(_counters(instructor_client), "coach_drill_turns_total", **outage) == 3
