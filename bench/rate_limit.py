@@ -29,7 +29,7 @@ import anthropic
 import httpx2
 
 from resilient import BATCH, Governor, ResilientClient, batch_map
-from resilient.simulator import Simulator, SimulatorConfig
+from resilient.simulator import Simulator, SimulatorConfig, SimulatorTransport
 
 MODEL = "claude-haiku-4-5"
 MAX_TOKENS = 128
@@ -56,7 +56,7 @@ def sdk_for(sim: Simulator, max_retries: int) -> anthropic.AsyncAnthropic:
         base_url="http://sim.bench",
         max_retries=max_retries,
         http_client=httpx2.AsyncClient(
-            transport=sim.transport(), limits=httpx2.Limits(max_connections=1000)
+            transport=SimulatorTransport(sim), limits=httpx2.Limits(max_connections=1000)
         ),
     )
 

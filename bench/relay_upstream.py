@@ -158,14 +158,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     django.setup()
 
     from labs.offline import offline_responder
+    from resilient.simulator import Simulator, make_asgi_app
     from resilient.simulator.__main__ import build_parser, config_from_args
-    from resilient.simulator.engine import Simulator
 
     parser = build_parser()
     parser.prog = "python -m bench.relay_upstream"
     args = parser.parse_args(argv)
     simulator = Simulator(config_from_args(args), responder=offline_responder)
-    uvicorn.run(simulator.asgi_app(), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(make_asgi_app(simulator), host=args.host, port=args.port, log_level="warning")
     return 0
 
 

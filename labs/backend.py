@@ -33,7 +33,7 @@ from resilient import (
     RedisGovernor,
     ResilientClient,
 )
-from resilient.simulator import Simulator, SimulatorConfig
+from resilient.simulator import Simulator, SimulatorConfig, SimulatorTransport
 
 OFFLINE_LABEL = "Offline coach"
 # The simulator needs a key-shaped string; it is never sent anywhere.
@@ -105,7 +105,7 @@ def _sdk(backend: Backend) -> anthropic.AsyncAnthropic:
                     api_key=OFFLINE_API_KEY,
                     base_url=OFFLINE_BASE_URL,
                     max_retries=0,
-                    http_client=httpx2.AsyncClient(transport=simulator.transport()),
+                    http_client=httpx2.AsyncClient(transport=SimulatorTransport(simulator)),
                 )
             else:
                 sdk = anthropic.AsyncAnthropic(

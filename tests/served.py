@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import uvicorn
 
-from resilient.simulator import Simulator
+from resilient.simulator import Simulator, make_asgi_app
 from resilient.simulator.asgi import quiet_simulated_drops
 
 STARTUP_SECONDS = 10.0
@@ -23,7 +23,9 @@ def simulator_in_thread(simulator: Simulator) -> Iterator[str]:
     quiet_simulated_drops()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(simulator.asgi_app(), log_level="warning", lifespan="on", http="h11")
+    config = uvicorn.Config(
+        make_asgi_app(simulator), log_level="warning", lifespan="on", http="h11"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -1,12 +1,13 @@
 """An Anthropic Messages API simulator with rate limits, prompt caching and fault plans.
 
-One engine, two adapters: an in-process httpx2 transport (``sim.transport()``) and an
-ASGI app (``sim.asgi_app()``, served by ``python -m resilient.simulator``). The fault
+One engine, two adapters: an in-process httpx2 transport (``SimulatorTransport(sim)``) and an
+ASGI app (``make_asgi_app(sim)``, served by ``python -m resilient.simulator``). The fault
 plan grammar is documented in ``README.md`` beside this file.
 """
 
 from __future__ import annotations
 
+from resilient.simulator.asgi import make_asgi_app
 from resilient.simulator.body import SimulatedDrop
 from resilient.simulator.engine import (
     FAULT_KEY_HEADER,
@@ -18,6 +19,7 @@ from resilient.simulator.engine import (
 from resilient.simulator.plan import Outcome, PlanError, parse_plan
 from resilient.simulator.request import MessagesRequest, Responder
 from resilient.simulator.responders import echo_responder
+from resilient.simulator.transport import SimulatorTransport
 
 __all__ = [
     "FAULTS_HEADER",
@@ -30,6 +32,8 @@ __all__ = [
     "Simulator",
     "SimulatorConfig",
     "SimulatorStats",
+    "SimulatorTransport",
     "echo_responder",
+    "make_asgi_app",
     "parse_plan",
 ]

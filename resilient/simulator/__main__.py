@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import uvicorn
 
+from resilient.simulator.asgi import make_asgi_app
 from resilient.simulator.engine import DEFAULT_LIMITS, Simulator, SimulatorConfig
 from resilient.simulator.plan import PlanError, parse_plan
 
@@ -58,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(exc))
     simulator = Simulator(config_from_args(args))
     print(f"Messages API simulator on http://{args.host}:{args.port}", flush=True)
-    uvicorn.run(simulator.asgi_app(), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(make_asgi_app(simulator), host=args.host, port=args.port, log_level="warning")
     return 0
 
 

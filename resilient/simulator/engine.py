@@ -18,8 +18,6 @@ from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import httpx2
-
 from resilient.simulator import wire
 from resilient.simulator.body import (
     EndState,
@@ -49,8 +47,6 @@ FAULT_KEY_HEADER = "x-simulator-fault-key"
 
 # Per-key cursors are kept for this many recent keys (one per coach turn in the labs).
 MAX_FAULT_KEYS = 10_000
-
-ASGIApp = Callable[[Any, Any, Any], Any]
 
 
 @dataclass(frozen=True)
@@ -141,16 +137,6 @@ class Simulator:
     def set_faults(self, plan: str) -> None:
         """Replace the default plan and restart its cursor; raises PlanError."""
         self._default = _Cursor(plan, parse_plan(plan))
-
-    def transport(self) -> httpx2.AsyncBaseTransport:
-        from resilient.simulator.transport import SimulatorTransport
-
-        return SimulatorTransport(self)
-
-    def asgi_app(self) -> ASGIApp:
-        from resilient.simulator.asgi import make_asgi_app
-
-        return make_asgi_app(self)
 
     async def handle(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes

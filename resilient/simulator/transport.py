@@ -1,6 +1,6 @@
 """An in-process httpx2 transport that streams the simulator's responses.
 
-Hand it to the SDK with ``http_client=httpx2.AsyncClient(transport=sim.transport())``.
+Hand it to the SDK with ``http_client=httpx2.AsyncClient(transport=SimulatorTransport(sim))``.
 There is no socket, so this transport plays the network's part: it enforces the
 request's read timeout (raising ``httpx2.ReadTimeout`` as a real connection would) and
 turns a simulated drop into ``httpx2.RemoteProtocolError``.

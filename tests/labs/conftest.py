@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from labs import backend, frames, store
 from labs.models import CoachTurn, Conversation
+from resilient.simulator import SimulatorTransport
 
 FIXTURE = Path(__file__).parent / "fixtures" / "module-01-coach"
 MODULE = "coaching"
@@ -85,7 +86,7 @@ def billed_coach(fast_coach, settings, monkeypatch) -> Waits:
                 api_key=BILLED_KEY,
                 base_url="http://billed-coach.invalid",
                 max_retries=0,
-                http_client=httpx2.AsyncClient(transport=simulator.transport()),
+                http_client=httpx2.AsyncClient(transport=SimulatorTransport(simulator)),
             )
         return billed[id(simulator)]
 

@@ -10,7 +10,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
 from resilient import ResilientClient
-from resilient.simulator import Simulator, SimulatorConfig
+from resilient.simulator import Simulator, SimulatorConfig, SimulatorTransport
 
 logger = logging.getLogger("tests.ops.probe")
 
@@ -26,7 +26,7 @@ async def probe(request: HttpRequest) -> JsonResponse:
         api_key="sk-probe",
         base_url="http://probe.invalid",
         max_retries=0,
-        http_client=httpx2.AsyncClient(transport=simulator.transport()),
+        http_client=httpx2.AsyncClient(transport=SimulatorTransport(simulator)),
     )
     client = ResilientClient(sdk, sleep=_no_sleep)
     result = await client.create(

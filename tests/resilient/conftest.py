@@ -12,7 +12,7 @@ import uvicorn
 
 from resilient import ResilientClient
 from resilient.policy import Policy, RetryPolicy, Timeouts
-from resilient.simulator import Simulator, SimulatorConfig
+from resilient.simulator import Simulator, SimulatorConfig, SimulatorTransport, make_asgi_app
 from resilient.simulator.asgi import quiet_simulated_drops
 
 # Tiny timeouts and no real waits: a fault drill end to end costs milliseconds.
@@ -57,7 +57,7 @@ def make_client():
     def make(sim: Simulator, **kwargs) -> ResilientClient:
         kwargs.setdefault("policy", FAST)
         kwargs.setdefault("sleep", no_sleep)
-        return ResilientClient(sdk_for(sim.transport()), **kwargs)
+        return ResilientClient(sdk_for(SimulatorTransport(sim)), **kwargs)
 
     return make
 
@@ -74,7 +74,7 @@ async def serving(sim: Simulator) -> AsyncIterator[str]:
     port = free_port()
     quiet_simulated_drops()
     server = uvicorn.Server(
-        uvicorn.Config(sim.asgi_app(), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(make_asgi_app(sim), host="127.0.0.1", port=port, log_level="warning")
     )
     task = asyncio.create_task(server.serve())
     try:

@@ -9,7 +9,7 @@ import httpx2
 import pytest
 
 from resilient.errors import TimedOut
-from resilient.simulator import Simulator, SimulatorConfig
+from resilient.simulator import Simulator, SimulatorConfig, SimulatorTransport
 from resilient.simulator.engine import DEFAULT_LIMITS
 from tests.resilient.simulator.sdk_faults import (
     HTTP_FAULT_IDS,
@@ -42,7 +42,7 @@ def sdk(sim: Simulator) -> anthropic.AsyncAnthropic:
         api_key="test",
         base_url="http://simulator.local",
         max_retries=0,
-        http_client=httpx2.AsyncClient(transport=sim.transport()),
+        http_client=httpx2.AsyncClient(transport=SimulatorTransport(sim)),
     )
 
 
@@ -161,7 +161,7 @@ async def test_each_stream_fault_surfaces_as_the_sdk_sees_it(plan, check):
 
 async def test_slow_ttft_sends_pings_while_waiting():
     sim = Simulator(SimulatorConfig(faults="slow_ttft=0.3", ping_interval=0.05), responder=reply)
-    http = httpx2.AsyncClient(transport=sim.transport(), base_url="http://simulator.local")
+    http = httpx2.AsyncClient(transport=SimulatorTransport(sim), base_url="http://simulator.local")
     await check_pings_before_first_token(http, {})
 
 
@@ -334,7 +334,7 @@ async def test_input_token_limit_gives_a_retry_after_that_is_enough():
 )
 async def test_invalid_bodies_get_invalid_request_errors(body, message):
     sim = Simulator(responder=reply)
-    http = httpx2.AsyncClient(transport=sim.transport(), base_url="http://simulator.local")
+    http = httpx2.AsyncClient(transport=SimulatorTransport(sim), base_url="http://simulator.local")
     response = await http.post("/v1/messages", json=body)
     assert response.status_code == 400
     error = response.json()
@@ -346,7 +346,7 @@ async def test_invalid_bodies_get_invalid_request_errors(body, message):
 
 async def test_unknown_paths_are_404_not_found_errors():
     sim = Simulator()
-    http = httpx2.AsyncClient(transport=sim.transport(), base_url="http://simulator.local")
+    http = httpx2.AsyncClient(transport=SimulatorTransport(sim), base_url="http://simulator.local")
     response = await http.get("/v1/models")
     assert response.status_code == 404
     assert response.json()["error"]["type"] == "not_found_error"
