@@ -10,22 +10,13 @@ gets Django's page, which lists the patterns.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse
 from django.views.defaults import page_not_found
 
+from config.middleware import SyncChainMiddleware
 
-class StyledNotFoundMiddleware:
-    sync_capable = True
-    async_capable = False
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        return self.get_response(request)
-
+class StyledNotFoundMiddleware(SyncChainMiddleware):
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, Http404):
             return page_not_found(request, exception)
