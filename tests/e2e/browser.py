@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,14 +113,27 @@ class Visitor:
         self.checked.add(page_key(self.page.url))
         assert not problems, f"axe on {label} ({self.page.url}):\n" + "\n".join(problems)
 
-    def check_everywhere(self, label: str) -> None:
+    def check_everywhere(
+        self,
+        label: str,
+        *,
+        focus: Locator | None = None,
+        also: Callable[[str, int, str], None] | None = None,
+    ) -> None:
         """`check` the page as it is now at each width in each theme (a screenshot and axe for
-        every pair), and fail if it is wider than the screen anywhere; then back to 1280 light."""
+        every pair), and fail if it is wider than the screen anywhere; then back to 1280 light.
+
+        `focus` is scrolled into view before each check; `also(label, width, theme)` runs after
+        it, for what a test looks at besides."""
         for theme in THEMES:
             self.page.emulate_media(color_scheme=theme)
             for width in WIDTHS:
                 self.page.set_viewport_size({"width": width, "height": 900})
+                if focus is not None:
+                    focus.scroll_into_view_if_needed()
                 self.check(f"{label} {width} {theme}")
+                if also is not None:
+                    also(label, width, theme)
                 wide = self.page.evaluate("() => document.documentElement.scrollWidth")
                 if wide > width:
                     culprits = self.page.evaluate(PAST_THE_EDGE, width)

@@ -209,21 +209,15 @@ def readable_timeline(reply, where: str) -> list[str]:
 def look_at_timeline(learner, page, reply, label: str) -> None:
     """The timeline at 1280 px and 390 px, light and dark, each checked by axe and pictured on
     its own; its text readable at both widths; no page wider than its screen."""
-    for scheme in ("light", "dark"):
-        page.emulate_media(color_scheme=scheme)
-        for width, height in ((1280, 900), (390, 844)):
-            page.set_viewport_size({"width": width, "height": height})
-            figure = reply.locator(".turn-timeline")
-            figure.scroll_into_view_if_needed()
-            learner.check(f"{label} {width}px {scheme}")
-            figure.screenshot(path=learner.folder / f"{label}-chart-{width}px-{scheme}.png")
-            where = f"{label} at {width} px ({scheme})"
-            shown = readable_timeline(reply, where)
-            assert {"Attempt 1", "Attempt 2", "0 s"} <= set(shown), f"{where}: shows {shown}"
-            wide = page.evaluate("() => document.documentElement.scrollWidth")
-            assert wide <= width, f"{label}: the page is {wide} px wide on a {width} px screen"
-    page.emulate_media(color_scheme="light")
-    page.set_viewport_size({"width": 1280, "height": 900})
+    figure = reply.locator(".turn-timeline")
+
+    def readable(label: str, width: int, scheme: str) -> None:
+        figure.screenshot(path=learner.folder / f"{label}-chart-{width}px-{scheme}.png")
+        where = f"{label} at {width} px ({scheme})"
+        shown = readable_timeline(reply, where)
+        assert {"Attempt 1", "Attempt 2", "0 s"} <= set(shown), f"{where}: shows {shown}"
+
+    learner.check_everywhere(label, focus=figure, also=readable)
 
 
 def test_a_drill_is_left_out_of_the_operations_error_rate(tour):

@@ -31,16 +31,7 @@ def ask(page, question: str):
 
 def look(learner, page, label: str) -> None:
     """Screenshots at 1280 px and 390 px, light and dark, each checked by axe."""
-    for scheme in ("light", "dark"):
-        page.emulate_media(color_scheme=scheme)
-        for width, height in ((1280, 900), (390, 844)):
-            page.set_viewport_size({"width": width, "height": height})
-            page.locator(steps.FINISHED_REPLIES).last.scroll_into_view_if_needed()
-            learner.check(f"{label} {width}px {scheme}")
-            wide = page.evaluate("() => document.documentElement.scrollWidth")
-            assert wide <= width, f"{label}: the page is {wide} px wide on a {width} px screen"
-    page.emulate_media(color_scheme="light")
-    page.set_viewport_size({"width": 1280, "height": 900})
+    learner.check_everywhere(label, focus=page.locator(steps.FINISHED_REPLIES).last)
 
 
 def test_the_offline_coach_declines_shows_code_and_works_the_numbers(tour):
